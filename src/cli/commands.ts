@@ -1,0 +1,12 @@
+/**
+ * Every command group, registered in one place. Each module is thin: parse flags, call the
+ * library, print. Add a new group by importing its CommandModule here.
+ */
+import type { CommandModule } from 'yargs';
+import type { GlobalArgs } from './context.js';
+import { doctorCommand } from './doctor.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<GlobalArgs, any>[] = [
+  doctorCommand,
+];

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/** The `memaudit` executable: global flags, command registration, one-line usage errors (exit 2). */
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ExitCode } from '../core/errors.js';
+import { toolVersion } from '../core/version.js';
+import { commands } from './commands.js';
+import { globalOptions, type GlobalArgs } from './context.js';
+
+export function buildCli(argv: string[]) {
+  let y = globalOptions(yargs(argv) as unknown as Argv<GlobalArgs>)
+    .scriptName('memaudit')
+    .usage('memaudit <command> [options]\n\nMemorization testing for models trained on PHI: must the weights be treated as PHI?')
+    .version(toolVersion)
+    .alias('help', 'h')
+    .strict()
+    .demandCommand(1, 'Name a command (memaudit --help lists them)')
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .exitProcess(false)
+    .fail((message, error) => {
+      // One line, exit 2: yargs' message for bad usage, or the UsageError a coerce function threw.
+      const line = (error?.message ?? message ?? 'bad usage').split('\n')[0];
+      const command = argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
+      process.stderr.write(`memaudit${command ? ' ' + command : ''}: ${line} (see --help)\n`);
+      process.exitCode = ExitCode.usage;
+      throw new CliUsageFailure();
+    });
+  for (const command of commands) y = y.command(command);
+  return y;
+}
+
+/** Thrown from the fail handler to stop yargs after the usage line was printed. */
+class CliUsageFailure extends Error {}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli(argv).parseAsync();
+  } catch (e) {
+    if (e instanceof CliUsageFailure) return;
+    throw e;
+  }
+}
+
+const invokedDirectly = (() => {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+})();
+
+if (invokedDirectly) {
+  main(hideBin(process.argv)).catch((e: unknown) => {
+    process.stderr.write(`memaudit: internal error (a bug in memaudit): ${(e as Error)?.message ?? e}\n`);
+    if (process.env.MEMAUDIT_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = ExitCode.internal;
+  });
+}
