@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Each test file gets its own process: tfjs keeps global backend state.
     pool: 'forks',
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
