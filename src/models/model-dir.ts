@@ -1,0 +1,313 @@
+/**
+ * The model directory (DESIGN.md "Files"): `model.json` + `weights.bin` (an ordinary tfjs
+ * LayersModel), `memaudit.json` (what the model is and what it was trained on) and
+ * `privacy.json` (the DP ledger, or `{version:1, dp:false}`).
+ *
+ * Saving and loading use our own IO handlers (tf.io.withSaveHandler / fromMemory) so they work
+ * on every backend (file:// needs tfjs-node). A directory is written whole into a temporary
+ * sibling and renamed into place: a crash never leaves half a model behind.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { tf } from '../core/backend.js';
+import { InputError, UsageError } from '../core/errors.js';
+import { sha256Hex } from '../core/hash.js';
+import { parseJson, validate, type JsonSchema } from '../core/schema.js';
+import type { CharTokenizerJson } from './tokenizer.js';
+import type { FeatureSpec } from './features.js';
+
+export const MODEL_JSON = 'model.json';
+export const WEIGHTS_BIN = 'weights.bin';
+export const META_JSON = 'memaudit.json';
+export const PRIVACY_JSON = 'privacy.json';
+
+export type ModelTask = 'lm' | 'classifier';
+export type ModelArchitecture = 'charlm' | 'mlp' | 'custom';
+
+export interface TrainingDataDigest {
+  /** Basename of the training file (never its contents). */
+  file: string;
+  sha256: string;
+  records: number;
+}
+
+export interface ModelMeta {
+  version: 1;
+  task: ModelTask;
+  architecture: ModelArchitecture;
+  tokenizer?: CharTokenizerJson;
+  contextLength?: number;
+  features?: FeatureSpec[];
+  labels?: string[];
+  labelColumn?: string;
+  textField?: string;
+  trainingData: TrainingDataDigest;
+  toolVersion: string;
+  backend: string;
+  /** The --seed of the training run, null when it ran unseeded. */
+  seed: string | null;
+  createdAt: string;
+  /** The training configuration (plain JSON), for provenance. */
+  training?: Record<string, unknown>;
+}
+
+/** privacy.json: the accounting ledger (PrivacyLedger.toJSON()) or the non-DP marker. */
+export type PrivacyRecord = { version: 1; dp: false } | ({ version: number } & Record<string, unknown>);
+export const nonPrivate: PrivacyRecord = { version: 1, dp: false };
+
+export const modelMetaSchema: JsonSchema = {
+  type: 'object',
+  required: ['version', 'task', 'architecture', 'trainingData', 'toolVersion', 'backend', 'seed', 'createdAt'],
+  properties: {
+    version: { const: 1 },
+    task: { enum: ['lm', 'classifier'] },
+    architecture: { enum: ['charlm', 'mlp', 'custom'] },
+    tokenizer: {
+      type: 'object',
+      required: ['kind', 'vocab', 'padId', 'unkId'],
+      properties: {
+        kind: { const: 'char' },
+        vocab: { type: 'array', items: { type: 'string' }, minItems: 3 },
+        padId: { type: 'integer', minimum: 0 },
+        unkId: { type: 'integer', minimum: 0 },
+      },
+    },
+    contextLength: { type: 'integer', minimum: 1 },
+    features: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'kind'],
+        properties: {
+          name: { type: 'string' },
+          kind: { enum: ['numeric', 'categorical'] },
+          mean: { type: 'number' },
+          std: { type: 'number', exclusiveMinimum: 0 },
+          categories: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+    labels: { type: 'array', items: { type: 'string' }, minItems: 2 },
+    labelColumn: { type: 'string' },
+    textField: { type: 'string' },
+    trainingData: {
+      type: 'object',
+      required: ['file', 'sha256', 'records'],
+      properties: {
+        file: { type: 'string' },
+        sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+        records: { type: 'integer', minimum: 0 },
+      },
+    },
+    toolVersion: { type: 'string' },
+    backend: { type: 'string' },
+    seed: { type: ['string', 'null'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    training: { type: 'object' },
+  },
+  allOf: [
+    { if: { properties: { task: { const: 'lm' } } }, then: { required: ['tokenizer', 'contextLength'] } },
+    { if: { properties: { task: { const: 'classifier' } } }, then: { required: ['features', 'labels'] } },
+  ],
+};
+
+export const privacyRecordSchema: JsonSchema = {
+  type: 'object',
+  required: ['version'],
+  properties: { version: { type: 'integer', minimum: 1 }, dp: { type: 'boolean' } },
+};
+
+interface ModelJsonFile {
+  modelTopology: unknown;
+  format?: string;
+  generatedBy?: string;
+  convertedBy?: string | null;
+  trainingConfig?: unknown;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+}
+
+/** Serializes a LayersModel through our own save handler: topology JSON and one weights buffer. */
+export async function serializeModel(model: tf.LayersModel): Promise<{ modelJson: string; weights: Uint8Array }> {
+  let captured: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      captured = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (!captured || !captured.modelTopology || !captured.weightSpecs) throw new Error('tfjs returned no model artifacts');
+  const data = captured.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(captured.weightData);
+  const file: ModelJsonFile = {
+    modelTopology: captured.modelTopology,
+    format: captured.format ?? 'layers-model',
+    generatedBy: captured.generatedBy,
+    convertedBy: captured.convertedBy ?? null,
+    weightsManifest: [{ paths: [WEIGHTS_BIN], weights: captured.weightSpecs }],
+  };
+  if (captured.trainingConfig) file.trainingConfig = captured.trainingConfig;
+  return { modelJson: JSON.stringify(file), weights: new Uint8Array(data) };
+}
+
+/**
+ * Loads a tfjs LayersModel from a `model.json` and the weight files its manifest names (any
+ * number of shards, as tfjs converters write them), without file:// (works on every backend).
+ */
+export async function loadLayersModelFile(modelJsonPath: string): Promise<tf.LayersModel> {
+  const json = readJsonOrFail(modelJsonPath) as Partial<ModelJsonFile>;
+  if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new InputError(`${modelJsonPath}: not a tfjs LayersModel model.json (needs modelTopology and weightsManifest)`);
+  }
+  const folder = dirname(modelJsonPath);
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: Uint8Array[] = [];
+  for (const group of json.weightsManifest) {
+    for (const path of group.paths ?? []) {
+      const file = join(folder, path);
+      try {
+        buffers.push(readFileSync(file));
+      } catch {
+        throw new InputError(`${modelJsonPath}: weight file "${path}" not found beside it`);
+      }
+    }
+    specs.push(...(group.weights ?? []));
+  }
+  const total = buffers.reduce((a, b) => a + b.byteLength, 0);
+  const joined = new Uint8Array(total);
+  let offset = 0;
+  for (const b of buffers) {
+    joined.set(b, offset);
+    offset += b.byteLength;
+  }
+  try {
+    return await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology as object,
+        weightSpecs: specs,
+        weightData: joined.buffer,
+        format: json.format,
+        generatedBy: json.generatedBy,
+        convertedBy: json.convertedBy ?? undefined,
+      }),
+    );
+  } catch (e) {
+    throw new InputError(`${modelJsonPath}: tfjs cannot load this model (${String((e as Error).message ?? e).split('\n')[0]})`);
+  }
+}
+
+function readJsonOrFail(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? `${path}: file not found` : `${path}: cannot read (${code})`);
+  }
+  return parseJson(text, path);
+}
+
+// Temporary directories of saves in progress, removed if the process exits mid-save.
+const pendingDirs = new Set<string>();
+let exitHook = false;
+
+/**
+ * Writes a model directory atomically. An existing model directory at `dir` is replaced; an
+ * existing folder that is not a model directory (and not empty) is refused rather than clobbered.
+ */
+export async function saveModelDir(dir: string, model: tf.LayersModel, meta: ModelMeta, privacy: PrivacyRecord = nonPrivate): Promise<void> {
+  validate(modelMetaSchema, meta, `${META_JSON} (to be written)`);
+  const target = resolve(dir);
+  if (existsSync(target)) {
+    if (!statSync(target).isDirectory()) throw new UsageError(`${dir}: exists and is not a directory`);
+    const entries = readdirSync(target);
+    if (entries.length > 0 && !entries.includes(META_JSON)) {
+      throw new UsageError(`${dir}: exists and is not a memaudit model directory; refusing to overwrite it`);
+    }
+  }
+  const { modelJson, weights } = await serializeModel(model);
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const d of pendingDirs) rmSync(d, { recursive: true, force: true });
+    });
+  }
+  mkdirSync(dirname(target), { recursive: true });
+  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const old = `${temp}.old`;
+  pendingDirs.add(temp);
+  try {
+    mkdirSync(temp);
+    writeFileSync(join(temp, MODEL_JSON), modelJson);
+    writeFileSync(join(temp, WEIGHTS_BIN), weights);
+    writeFileSync(join(temp, META_JSON), JSON.stringify(meta, null, 2) + '\n');
+    writeFileSync(join(temp, PRIVACY_JSON), JSON.stringify(privacy, null, 2) + '\n');
+    if (existsSync(target)) {
+      renameSync(target, old);
+      pendingDirs.add(old);
+    }
+    renameSync(temp, target);
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+    rmSync(old, { recursive: true, force: true });
+    pendingDirs.delete(temp);
+    pendingDirs.delete(old);
+  }
+}
+
+export interface LoadedModelDir {
+  model: tf.LayersModel;
+  meta: ModelMeta;
+  privacy: PrivacyRecord;
+}
+
+/** Reads memaudit.json only (validated), without loading weights. */
+export function readModelMeta(dir: string): ModelMeta {
+  const path = join(dir, META_JSON);
+  if (!existsSync(path)) {
+    throw new InputError(existsSync(dir) ? `${dir}: not a memaudit model directory (${META_JSON} not found)` : `${dir}: model directory not found`);
+  }
+  return validate<ModelMeta>(modelMetaSchema, readJsonOrFail(path), path);
+}
+
+/** Reads privacy.json (validated). A model directory without one is treated as not trained by memaudit with DP. */
+export function readPrivacyRecord(dir: string): PrivacyRecord {
+  const path = join(dir, PRIVACY_JSON);
+  if (!existsSync(path)) return nonPrivate;
+  return validate<PrivacyRecord>(privacyRecordSchema, readJsonOrFail(path), path);
+}
+
+export async function loadModelDir(dir: string): Promise<LoadedModelDir> {
+  const meta = readModelMeta(dir);
+  const privacy = readPrivacyRecord(dir);
+  const model = await loadLayersModelFile(join(dir, MODEL_JSON));
+  checkMetaAgainstModel(model, meta, dir);
+  return { model, meta, privacy };
+}
+
+/** The model's shapes must agree with memaudit.json, else the target would silently misread it. */
+function checkMetaAgainstModel(model: tf.LayersModel, meta: ModelMeta, dir: string): void {
+  const out = model.outputs[0]?.shape;
+  const units = out?.[out.length - 1];
+  const expected = meta.task === 'lm' ? meta.tokenizer?.vocab.length : meta.labels?.length;
+  if (units !== expected) {
+    throw new InputError(`${join(dir, META_JSON)}: the model outputs ${units} classes but memaudit.json describes ${expected} (${meta.task === 'lm' ? 'vocabulary' : 'labels'})`);
+  }
+  if (meta.task === 'lm') {
+    const inShape = model.inputs[0]?.shape;
+    if (inShape?.length !== 2 || inShape[1] !== meta.contextLength) {
+      throw new InputError(`${join(dir, META_JSON)}: contextLength ${meta.contextLength} does not match the model input shape [${inShape?.join(', ')}]`);
+    }
+  }
+}
+
+/** The files of a model directory with their digests (the attestation's subjects), sorted by name. */
+export function modelFiles(dir: string): { name: string; sha256: string }[] {
+  const names = [MODEL_JSON, WEIGHTS_BIN, META_JSON, PRIVACY_JSON];
+  const out: { name: string; sha256: string }[] = [];
+  for (const name of names.sort()) {
+    const path = join(dir, name);
+    if (existsSync(path)) out.push({ name, sha256: sha256Hex(readFileSync(path)) });
+  }
+  if (!out.some((f) => f.name === MODEL_JSON)) throw new InputError(`${dir}: not a model directory (${MODEL_JSON} not found)`);
+  return out;
+}
