@@ -1,0 +1,327 @@
+/**
+ * Empirical epsilon lower bounds from canary membership scores (the DP audit's statistics).
+ *
+ * Two methods, both returning the largest epsilon whose (epsilon, delta)-DP claim the scores
+ * reject at significance alpha (bound holds with probability >= 1 - alpha):
+ *
+ * - Clopper-Pearson (Jagielski, Ullman, Oprea 2020, arXiv 2006.07709; as jax_privacy's
+ *   `epsilon_clopper_pearson`): a threshold test "member iff score >= t" under (eps, delta)-DP has
+ *   TPR <= e^eps FPR + delta and TNR <= e^eps FNR + delta. One-sided CP bounds TPR_lo and FPR_hi,
+ *   each at alpha'/2, hold together with probability >= 1 - alpha', and both inequalities are
+ *   tested with them. The threshold is chosen with a Bonferroni correction (alpha' = alpha / T
+ *   over all T thresholds the data offers) or a split (threshold picked on a random half, bound
+ *   computed at full alpha on the other half). Canaries are treated as independent trials.
+ *
+ * - One run (Steinke, Nasr, Jagielski 2023, arXiv 2305.08846, Theorem 3.1 / Prop. 5.2; the
+ *   p-value as in their published snippet and jax_privacy `_one_run_p_value`): each of m canaries
+ *   is inserted independently with probability 1/2; guessing "inserted" for the k top-scored ones
+ *   gives v correct of r = k guesses. Under (eps, delta)-DP, with q = e^eps / (1 + e^eps),
+ *   p(eps) = P[Binom(r, q) >= v] + 2 m delta max_{i=1..v} (1/i) P[v - i <= Binom(r, q) < v].
+ *   k runs over a data-independent geometric grid with a Bonferroni correction (one-sided,
+ *   k_- = 0, as jax_privacy).
+ *
+ * Canaries inserted r > 1 times are a group of r records: group privacy turns a record-level
+ * (eps, delta) claim into (r eps, r e^{(r-1) eps} delta) for the group, so the record-level bound
+ * is the largest eps whose group claim is rejected.
+ *
+ * The ceiling is the bound the same method would give if the attack separated the canaries
+ * perfectly: a low bound proves nothing about privacy beyond "epsilon >= bound", and no bound
+ * from this many canaries can exceed the ceiling.
+ */
+import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
+import binomcoefln from '@stdlib/math-base-special-binomcoefln';
+import type { Rng } from '../../src/core/rng.js';
+
+export type ThresholdStrategy = 'bonferroni' | 'split';
+
+export interface AuditBound {
+  method: 'clopper-pearson' | 'one-run';
+  epsilonLowerBound: number;
+  /** 1 - alpha. */
+  confidence: number;
+  ceiling: number;
+  delta: number;
+  /** Copies of each member canary in the training data (group size). */
+  groupSize: number;
+  /** Score threshold ("member iff score >= threshold") of the best test, or null if none rejected anything. */
+  threshold: number | null;
+  /** Clopper-Pearson: the strategy and the number of thresholds corrected for; one-run: the guess grid size. */
+  strategy: ThresholdStrategy;
+  hypotheses: number;
+  /** One-run only: guesses and correct guesses of the best test. */
+  guesses?: number;
+  correct?: number;
+}
+
+// ---- shared ------------------------------------------------------------------------------------
+
+/** One-sided upper Clopper-Pearson bound on a proportion from k of n at significance s. */
+export function cpUpper(k: number, n: number, s: number): number {
+  return k >= n ? 1 : betaQuantile(1 - s, k + 1, n - k);
+}
+
+/**
+ * sup{ eps >= 0 : rejects(eps) } for a predicate that holds on an initial interval [0, eps*)
+ * (rejection gets harder as eps grows). Bisection to 1e-9 relative.
+ */
+export function supRejected(rejects: (eps: number) => boolean, cap = 1000): number {
+  if (!rejects(0)) return 0;
+  let lo = 0;
+  let hi = 1;
+  while (rejects(hi)) {
+    lo = hi;
+    hi *= 2;
+    if (hi > cap) return cap;
+  }
+  for (let i = 0; i < 200 && hi - lo > 1e-9 * Math.max(1, hi); i++) {
+    const mid = (lo + hi) / 2;
+    if (rejects(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The group claim (r eps, r e^{(r-1) eps} delta) implied by a record-level (eps, delta) claim. */
+export function groupClaim(eps: number, delta: number, groupSize: number): { eps: number; delta: number } {
+  if (groupSize === 1) return { eps, delta };
+  return { eps: groupSize * eps, delta: Math.min(1, groupSize * Math.exp((groupSize - 1) * eps) * delta) };
+}
+
+// ---- Clopper-Pearson ---------------------------------------------------------------------------
+
+interface Counts {
+  threshold: number;
+  tp: number;
+  fp: number;
+}
+
+/** (TP, FP) at every distinct threshold, "member iff score >= t", plus t = +Infinity. */
+function thresholdCounts(members: ArrayLike<number>, nonMembers: ArrayLike<number>): Counts[] {
+  const all: [number, boolean][] = [];
+  for (let i = 0; i < members.length; i++) all.push([members[i]!, true]);
+  for (let i = 0; i < nonMembers.length; i++) all.push([nonMembers[i]!, false]);
+  all.sort((a, b) => b[0] - a[0]);
+  const out: Counts[] = [{ threshold: Infinity, tp: 0, fp: 0 }];
+  let tp = 0;
+  let fp = 0;
+  for (let i = 0; i < all.length; ) {
+    const t = all[i]![0];
+    while (i < all.length && all[i]![0] === t) {
+      if (all[i]![1]) tp++;
+      else fp++;
+      i++;
+    }
+    out.push({ threshold: t, tp, fp });
+  }
+  return out;
+}
+
+/**
+ * The CP bound for one threshold's counts at significance s (TPR_lo and FPR_hi each at s/2),
+ * both directions (TPR/FPR and TNR/FNR), with group privacy.
+ */
+export function cpEpsilonAtCounts(tp: number, m: number, fp: number, n: number, s: number, delta: number, groupSize = 1): number {
+  const tprLo = 1 - cpUpper(m - tp, m, s / 2);
+  const fprHi = cpUpper(fp, n, s / 2);
+  return supRejected((eps) => {
+    const g = groupClaim(eps, delta, groupSize);
+    const e = Math.exp(g.eps);
+    // TPR <= e^eps FPR + delta, and TNR <= e^eps FNR + delta (TNR_lo = 1 - FPR_hi, FNR_hi = 1 - TPR_lo).
+    return tprLo - g.delta > e * fprHi || 1 - fprHi - g.delta > e * (1 - tprLo);
+  });
+}
+
+export interface AuditOptions {
+  /** Significance alpha (1 - confidence), default 0.05. */
+  alpha?: number;
+  delta: number;
+  groupSize?: number;
+}
+
+function bestCp(counts: Counts[], m: number, n: number, s: number, delta: number, groupSize: number): { eps: number; threshold: number | null } {
+  let best = { eps: 0, threshold: null as number | null };
+  for (const c of counts) {
+    const eps = cpEpsilonAtCounts(c.tp, m, c.fp, n, s, delta, groupSize);
+    if (eps > best.eps) best = { eps, threshold: c.threshold };
+  }
+  return best;
+}
+
+/** Clopper-Pearson lower bound with a Bonferroni correction over every threshold the scores offer. */
+export function clopperPearsonBonferroni(members: ArrayLike<number>, nonMembers: ArrayLike<number>, options: AuditOptions): AuditBound {
+  const alpha = options.alpha ?? 0.05;
+  const groupSize = options.groupSize ?? 1;
+  requireBoth(members, nonMembers);
+  const counts = thresholdCounts(members, nonMembers);
+  const s = alpha / counts.length;
+  const best = bestCp(counts, members.length, nonMembers.length, s, options.delta, groupSize);
+  return {
+    method: 'clopper-pearson',
+    epsilonLowerBound: best.eps,
+    confidence: 1 - alpha,
+    ceiling: cpEpsilonAtCounts(members.length, members.length, 0, nonMembers.length, s, options.delta, groupSize),
+    delta: options.delta,
+    groupSize,
+    threshold: best.threshold,
+    strategy: 'bonferroni',
+    hypotheses: counts.length,
+  };
+}
+
+/**
+ * Clopper-Pearson lower bound with a split: a random half of each group picks the threshold (the
+ * best uncorrected bound there), the other half bounds epsilon at that threshold at full alpha.
+ */
+export function clopperPearsonSplit(members: ArrayLike<number>, nonMembers: ArrayLike<number>, options: AuditOptions & { rng: Rng }): AuditBound {
+  const alpha = options.alpha ?? 0.05;
+  const groupSize = options.groupSize ?? 1;
+  requireBoth(members, nonMembers);
+  if (members.length < 2 || nonMembers.length < 2) throw new RangeError('the split strategy needs at least two members and two non-members');
+  const [m1, m2] = halves(members, options.rng);
+  const [n1, n2] = halves(nonMembers, options.rng);
+  const chosen = bestCp(thresholdCounts(m1, n1), m1.length, n1.length, alpha, options.delta, groupSize);
+  let eps = 0;
+  if (chosen.threshold !== null) {
+    const t = chosen.threshold;
+    const tp = m2.filter((x) => x >= t).length;
+    const fp = n2.filter((x) => x >= t).length;
+    eps = cpEpsilonAtCounts(tp, m2.length, fp, n2.length, alpha, options.delta, groupSize);
+  }
+  return {
+    method: 'clopper-pearson',
+    epsilonLowerBound: eps,
+    confidence: 1 - alpha,
+    ceiling: cpEpsilonAtCounts(m2.length, m2.length, 0, n2.length, alpha, options.delta, groupSize),
+    delta: options.delta,
+    groupSize,
+    threshold: chosen.threshold,
+    strategy: 'split',
+    hypotheses: 1,
+  };
+}
+
+function halves(scores: ArrayLike<number>, rng: Rng): [number[], number[]] {
+  const order = rng.shuffle([...Array(scores.length).keys()]);
+  const cut = Math.floor(scores.length / 2);
+  return [order.slice(0, cut).map((i) => scores[i]!), order.slice(cut).map((i) => scores[i]!)];
+}
+
+function requireBoth(members: ArrayLike<number>, nonMembers: ArrayLike<number>): void {
+  if (members.length === 0 || nonMembers.length === 0) {
+    throw new RangeError(`an epsilon bound needs members and non-members (got ${members.length} and ${nonMembers.length})`);
+  }
+}
+
+// ---- one run (Steinke, Nasr, Jagielski 2023) ---------------------------------------------------
+
+/** log P[Binom(r, q) = k]. */
+function logBinomPmf(k: number, r: number, q: number): number {
+  if (q <= 0) return k === 0 ? 0 : -Infinity;
+  if (q >= 1) return k === r ? 0 : -Infinity;
+  return binomcoefln(r, k) + k * Math.log(q) + (r - k) * Math.log1p(-q);
+}
+
+/** P[Binom(r, q) >= k] for every k in 0..r+1 (index k), summed from the tail in log space. */
+function binomUpperTails(r: number, q: number): Float64Array {
+  const tails = new Float64Array(r + 2);
+  let logTail = -Infinity;
+  for (let k = r; k >= 0; k--) {
+    const lp = logBinomPmf(k, r, q);
+    const hi = Math.max(logTail, lp);
+    logTail = hi === -Infinity ? -Infinity : hi + Math.log(Math.exp(logTail - hi) + Math.exp(lp - hi));
+    tails[k] = Math.min(1, Math.exp(logTail));
+  }
+  tails[r + 1] = 0;
+  return tails;
+}
+
+/**
+ * The one-run p-value of v correct guesses out of r among m canaries under an (eps, delta)-DP
+ * null (Steinke et al. 2023; the form of their published snippet).
+ */
+export function oneRunPValue(m: number, r: number, v: number, eps: number, delta: number): number {
+  if (!(0 <= v && v <= r && r <= m)) throw new RangeError(`one-run audit needs 0 <= v <= r <= m (got v=${v}, r=${r}, m=${m})`);
+  const q = 1 / (1 + Math.exp(-eps));
+  const tails = binomUpperTails(r, q);
+  const beta = tails[v]!;
+  if (delta === 0 || v === 0) return beta;
+  let alpha = 0;
+  for (let i = 1; i <= v; i++) alpha = Math.max(alpha, (tails[v - i]! - beta) / i);
+  return Math.min(1, beta + 2 * m * delta * alpha);
+}
+
+/** Largest eps rejected by v of r correct guesses among m canaries at significance s. */
+export function oneRunEpsilon(m: number, r: number, v: number, s: number, delta: number, groupSize = 1): number {
+  // Fail fast: if even delta = 0 does not reject eps = 0 (v no better than a coin), nothing is rejected.
+  if (r === 0 || oneRunPValue(m, r, v, 0, 0) >= s) return 0;
+  return supRejected((eps) => {
+    const g = groupClaim(eps, delta, groupSize);
+    return oneRunPValue(m, r, v, g.eps, g.delta) < s;
+  });
+}
+
+/**
+ * Data-independent numbers of guesses: m / 2^(j/2) rounded, j = 1, 2, ..., down to 1. Fixing the
+ * grid before seeing the scores keeps the Bonferroni correction honest.
+ */
+export function guessGrid(m: number): number[] {
+  const grid = new Set<number>();
+  for (let j = 1; ; j++) {
+    const k = Math.round(m / 2 ** (j / 2));
+    if (k < 1) break;
+    grid.add(k);
+  }
+  return [...grid].sort((a, b) => b - a);
+}
+
+/**
+ * One-run audit: `inserted` scores are canaries that were inserted, `notInserted` those that were
+ * not (each canary inserted with probability 1/2 by `canary insert --mode bernoulli`).
+ */
+export function oneRunAudit(inserted: ArrayLike<number>, notInserted: ArrayLike<number>, options: AuditOptions): AuditBound {
+  const alpha = options.alpha ?? 0.05;
+  const groupSize = options.groupSize ?? 1;
+  const m = inserted.length + notInserted.length;
+  if (m === 0) throw new RangeError('the one-run audit needs canaries');
+  const all: [number, boolean][] = [];
+  for (let i = 0; i < inserted.length; i++) all.push([inserted[i]!, true]);
+  for (let i = 0; i < notInserted.length; i++) all.push([notInserted[i]!, false]);
+  all.sort((a, b) => b[0] - a[0]);
+  const grid = guessGrid(m);
+  const s = alpha / grid.length;
+  // Correct guesses among the top k; ties at the cut are broken against the auditor (non-members first).
+  const correctTop = (k: number): number => {
+    const cut = all[k - 1]![0];
+    let aboveCount = 0;
+    let aboveMembers = 0;
+    let tiedNonMembers = 0;
+    for (const [score, member] of all) {
+      if (score > cut) {
+        aboveCount++;
+        if (member) aboveMembers++;
+      } else if (score === cut && !member) tiedNonMembers++;
+    }
+    return aboveMembers + Math.max(0, k - aboveCount - tiedNonMembers);
+  };
+  let best: { eps: number; k: number; v: number } = { eps: 0, k: 0, v: 0 };
+  let ceiling = 0;
+  for (const k of grid) {
+    const v = correctTop(k);
+    const eps = oneRunEpsilon(m, k, v, s, options.delta, groupSize);
+    if (eps > best.eps) best = { eps, k, v };
+    if (k <= inserted.length) ceiling = Math.max(ceiling, oneRunEpsilon(m, k, k, s, options.delta, groupSize));
+  }
+  return {
+    method: 'one-run',
+    epsilonLowerBound: best.eps,
+    confidence: 1 - alpha,
+    ceiling,
+    delta: options.delta,
+    groupSize,
+    threshold: best.k > 0 ? all[best.k - 1]![0] : null,
+    strategy: 'bonferroni',
+    hypotheses: grid.length,
+    guesses: best.k,
+    correct: best.v,
+  };
+}

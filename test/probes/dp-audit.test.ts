@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
+import binomcoefln from '@stdlib/math-base-special-binomcoefln';
+import { Rng } from '../../src/core/rng.js';
+import {
+  clopperPearsonBonferroni,
+  clopperPearsonSplit,
+  cpEpsilonAtCounts,
+  guessGrid,
+  oneRunAudit,
+  oneRunEpsilon,
+  oneRunPValue,
+} from '../../probes/membership/audit-bounds.js';
+
+/** epsilon(delta) of the Gaussian mechanism with mu = sensitivity / sigma (Balle & Wang 2018, Dong et al. 2019). */
+function gaussianEpsilon(mu: number, delta: number): number {
+  const deltaOf = (eps: number) => normalCdf(-eps / mu + mu / 2, 0, 1) - Math.exp(eps) * normalCdf(-eps / mu - mu / 2, 0, 1);
+  let lo = 0;
+  let hi = 100;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (deltaOf(mid) > delta) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+describe('Clopper-Pearson epsilon bound', () => {
+  it('reproduces the ceilings computed from the formula (alpha 0.05, perfect separation, n per arm)', () => {
+    // ../shared/reference/probes.md section 2.6: n = 100 -> 3.28; 1,000 -> 5.60; 10,000 -> 7.91.
+    expect(cpEpsilonAtCounts(100, 100, 0, 100, 0.05, 0)).toBeCloseTo(3.28, 2);
+    expect(cpEpsilonAtCounts(1000, 1000, 0, 1000, 0.05, 0)).toBeCloseTo(5.6, 2);
+    expect(cpEpsilonAtCounts(10000, 10000, 0, 10000, 0.05, 0)).toBeCloseTo(7.905, 2); // 7.9048, which the note rounds to 7.91
+  });
+
+  it('equals the closed form ln((TPR_lo - delta) / FPR_hi) for one record', () => {
+    const tpLo = 0.025 ** (1 / 100); // CP lower of 100/100 at 0.025, = 1 - upper(0 of 100)
+    const tprLo = tpLo;
+    const fprHi = 1 - 0.025 ** (1 / 100);
+    const delta = 1e-3;
+    expect(cpEpsilonAtCounts(100, 100, 0, 100, 0.05, delta)).toBeCloseTo(Math.log((tprLo - delta) / fprHi), 6);
+  });
+
+  it('divides by the group size (group privacy) when canaries are repeated', () => {
+    const one = cpEpsilonAtCounts(200, 200, 0, 200, 0.05, 0, 1);
+    const four = cpEpsilonAtCounts(200, 200, 0, 200, 0.05, 0, 4);
+    expect(four).toBeCloseTo(one / 4, 6);
+    // with delta > 0 the group's delta grows, so the bound is at most one / 4
+    expect(cpEpsilonAtCounts(200, 200, 0, 200, 0.05, 1e-3, 4)).toBeLessThanOrEqual(cpEpsilonAtCounts(200, 200, 0, 200, 0.05, 1e-3, 1) / 4 + 1e-9);
+  });
+
+  it('gives 0 for identical score distributions and a clearly positive bound for separated ones', () => {
+    const rng = new Rng('cp');
+    const null1 = Array.from({ length: 300 }, () => rng.normal());
+    const null2 = Array.from({ length: 300 }, () => rng.normal());
+    expect(clopperPearsonBonferroni(null1, null2, { delta: 1e-5 }).epsilonLowerBound).toBeLessThan(0.3);
+    const sep = Array.from({ length: 300 }, () => rng.normal() + 6);
+    const audit = clopperPearsonBonferroni(sep, null2, { delta: 1e-5 });
+    expect(audit.epsilonLowerBound).toBeGreaterThan(2.5);
+    expect(audit.epsilonLowerBound).toBeLessThanOrEqual(audit.ceiling + 1e-12);
+    expect(audit.hypotheses).toBeGreaterThan(300);
+    const split = clopperPearsonSplit(sep, null2, { delta: 1e-5, rng: new Rng('s') });
+    expect(split.epsilonLowerBound).toBeGreaterThan(2);
+    expect(split.epsilonLowerBound).toBeLessThanOrEqual(split.ceiling + 1e-12);
+  });
+
+  it('never exceeds the true epsilon of a Gaussian mechanism in 95% of repeated audits', () => {
+    // Member scores ~ N(mu, 1), non-member scores ~ N(0, 1): each canary's score is a mu-GDP
+    // release of its membership bit, so the true (eps, delta) curve is known in closed form.
+    const mu = 2;
+    const delta = 1e-5;
+    const truth = gaussianEpsilon(mu, delta);
+    const rng = new Rng('gaussian-validity');
+    let exceed = 0;
+    const trials = 60;
+    let maxSeen = 0;
+    for (let t = 0; t < trials; t++) {
+      const m = Array.from({ length: 400 }, () => rng.normal() + mu);
+      const n = Array.from({ length: 400 }, () => rng.normal());
+      const eps = clopperPearsonBonferroni(m, n, { delta }).epsilonLowerBound;
+      maxSeen = Math.max(maxSeen, eps);
+      if (eps > truth) exceed++;
+    }
+    expect(exceed / trials).toBeLessThanOrEqual(0.05);
+    expect(maxSeen).toBeGreaterThan(0.5); // the audit has power: it is not trivially 0
+  });
+});
+
+describe('one-run audit (Steinke, Nasr, Jagielski 2023)', () => {
+  it('reproduces the ceilings computed from the formula (all r guesses right, delta 0, beta 0.05)', () => {
+    // ../shared/reference/probes.md section 2.7: r = 10 -> 1.05; 100 -> 3.49; 1,000 -> 5.81; 5,000 -> 7.42.
+    expect(oneRunEpsilon(10, 10, 10, 0.05, 0)).toBeCloseTo(1.05, 2);
+    expect(oneRunEpsilon(100, 100, 100, 0.05, 0)).toBeCloseTo(3.49, 2);
+    expect(oneRunEpsilon(1000, 1000, 1000, 0.05, 0)).toBeCloseTo(5.81, 2);
+    expect(oneRunEpsilon(5000, 5000, 5000, 0.05, 0)).toBeCloseTo(7.42, 2);
+  });
+
+  it('p-value with delta 0 is the binomial tail, checked against a naive sum', () => {
+    const r = 30;
+    const v = 24;
+    const eps = 0.7;
+    const q = Math.exp(eps) / (1 + Math.exp(eps));
+    let naive = 0;
+    for (let k = v; k <= r; k++) naive += Math.exp(binomcoefln(r, k)) * q ** k * (1 - q) ** (r - k);
+    expect(oneRunPValue(60, r, v, eps, 0)).toBeCloseTo(naive, 12);
+  });
+
+  it('p-value with delta adds 2 m delta max_i P[v-i <= X < v] / i', () => {
+    const m = 50;
+    const r = 20;
+    const v = 15;
+    const eps = 0.5;
+    const delta = 1e-4;
+    const q = 1 / (1 + Math.exp(-eps));
+    const pmf = (k: number) => Math.exp(binomcoefln(r, k)) * q ** k * (1 - q) ** (r - k);
+    let beta = 0;
+    for (let k = v; k <= r; k++) beta += pmf(k);
+    let alpha = 0;
+    for (let i = 1; i <= v; i++) {
+      let s = 0;
+      for (let k = v - i; k < v; k++) s += pmf(k);
+      alpha = Math.max(alpha, s / i);
+    }
+    expect(oneRunPValue(m, r, v, eps, delta)).toBeCloseTo(beta + 2 * m * delta * alpha, 12);
+    expect(oneRunEpsilon(m, r, v, 0.05, delta)).toBeLessThan(oneRunEpsilon(m, r, v, 0.05, 0));
+  });
+
+  it('uses a data-independent geometric grid of guess counts', () => {
+    expect(guessGrid(100)).toEqual([71, 50, 35, 25, 18, 13, 9, 6, 4, 3, 2, 1]);
+  });
+
+  it('never exceeds epsilon for an eps-DP randomized response in 95% of repeated audits', () => {
+    // Each canary is inserted with probability 1/2; the "score" reports its bit truthfully with
+    // probability e^eps / (1 + e^eps): an exactly eps-DP release per canary.
+    const eps = 1;
+    const q = Math.exp(eps) / (1 + Math.exp(eps));
+    const rng = new Rng('rr-validity');
+    let exceed = 0;
+    const trials = 60;
+    for (let t = 0; t < trials; t++) {
+      const inserted: number[] = [];
+      const notInserted: number[] = [];
+      for (let i = 0; i < 500; i++) {
+        const bit = rng.bernoulli(0.5);
+        const reported = rng.bernoulli(q) ? bit : !bit;
+        const score = (reported ? 1 : 0) + rng.next() * 1e-3;
+        (bit ? inserted : notInserted).push(score);
+      }
+      if (oneRunAudit(inserted, notInserted, { delta: 0 }).epsilonLowerBound > eps) exceed++;
+    }
+    expect(exceed / trials).toBeLessThanOrEqual(0.05);
+  });
+
+  it('is clearly positive for perfectly memorized canaries and bounded by its ceiling', () => {
+    const rng = new Rng('memorized');
+    const inserted = Array.from({ length: 250 }, () => 10 + rng.normal());
+    const notInserted = Array.from({ length: 250 }, () => rng.normal());
+    const audit = oneRunAudit(inserted, notInserted, { delta: 1e-5 });
+    expect(audit.epsilonLowerBound).toBeGreaterThan(2);
+    expect(audit.epsilonLowerBound).toBeCloseTo(audit.ceiling, 6);
+    expect(audit.correct).toBe(audit.guesses);
+  });
+});
