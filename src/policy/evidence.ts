@@ -1,0 +1,96 @@
+/**
+ * What the verdict is decided from: probe results, probe failures, a summary of the insertion
+ * manifest (counts and digests only: no canary text) and the DP ledger. A report carries exactly
+ * this, so `gate` can re-decide later with another policy without re-probing.
+ */
+import type { Manifest } from '../canary/types.js';
+import type { DpAuditResult, ExposureResult, ExtractionResult, MembershipResult, ProbeName } from '../../probes/types.js';
+
+export interface ManifestSummary {
+  /** sha256 of the manifest file. */
+  digest: string;
+  mode: Manifest['mode'];
+  pack: string;
+  kind: Manifest['kind'];
+  spaceSizeLog2: number;
+  inserted: number;
+  references: number;
+  /** Inserted canaries per repetition count, ascending. */
+  byRepetitions: { repetitions: number; count: number }[];
+  input: { sha256: string; records: number };
+  output: { sha256: string; records: number };
+}
+
+export function summarizeManifest(manifest: Manifest, digest: string): ManifestSummary {
+  const counts = new Map<number, number>();
+  let references = 0;
+  for (const c of manifest.canaries) {
+    if (c.role === 'reference') references++;
+    else counts.set(c.repetitions, (counts.get(c.repetitions) ?? 0) + 1);
+  }
+  const byRepetitions = [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([repetitions, count]) => ({ repetitions, count }));
+  return {
+    digest,
+    mode: manifest.mode,
+    pack: manifest.pack,
+    kind: manifest.kind,
+    spaceSizeLog2: manifest.spaceSizeLog2,
+    inserted: manifest.canaries.length - references,
+    references,
+    byRepetitions,
+    input: { sha256: manifest.input.sha256, records: manifest.input.records },
+    output: { sha256: manifest.output.sha256, records: manifest.output.records },
+  };
+}
+
+/** A probe that could not produce a result for a reason the verdict understands. */
+export interface ProbeFailure {
+  probe: ProbeName;
+  /** capability: the target cannot do what the probe needs; inconclusive: not enough evidence. */
+  kind: 'capability' | 'inconclusive';
+  capability?: string;
+  message: string;
+}
+
+/**
+ * The DP ledger (`privacy.json`, written by the trainer through src/accounting): the fields the
+ * verdict reads. Non-DP training writes `{version: 1, dp: false}`.
+ */
+export type LedgerEvidence =
+  | { version: 1; dp: false }
+  | {
+      version: 1;
+      dp: true;
+      epsilon: { rdp: number; pld: number };
+      /** The accountant whose epsilon is the reported one. */
+      accountant: 'rdp' | 'pld';
+      delta: number;
+      noiseSource: 'csprng' | 'seeded';
+      steps: number;
+      noiseMultiplier?: number;
+      samplingRate?: number;
+      clipNorm?: number;
+      datasetSize?: number;
+      epsilonHistory?: { step: number; epsilon: number }[];
+    };
+
+/** The claimed epsilon of a ledger (the reported accountant's), or null without DP. */
+export function claimedEpsilon(ledger: LedgerEvidence | null): number | null {
+  if (!ledger || !ledger.dp) return null;
+  return ledger.epsilon[ledger.accountant];
+}
+
+export interface ProbeResults {
+  exposure?: ExposureResult;
+  extraction?: ExtractionResult;
+  membership?: MembershipResult;
+  'dp-audit'?: DpAuditResult;
+}
+
+export interface AuditEvidence {
+  manifest: ManifestSummary;
+  results: ProbeResults;
+  failures: ProbeFailure[];
+  /** null when unknown (a model behind an API has no ledger we can read). */
+  ledger: LedgerEvidence | null;
+}

@@ -1,0 +1,69 @@
+/** JSON Schema (draft-07) of a policy file; every field is required so a policy says what it means. */
+import type { JsonSchema } from '../core/schema.js';
+
+const why = { type: 'string' };
+const probeName = { enum: ['exposure', 'extraction', 'membership', 'dp-audit'] };
+
+export const policySchema: JsonSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'urn:memaudit:schema:policy:v1',
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'name', 'alpha', 'requiredProbes', 'power', 'exposure', 'extraction', 'membership', 'dp'],
+  properties: {
+    $schema: { type: 'string' },
+    version: { const: 1 },
+    name: { type: 'string', minLength: 1 },
+    description: { type: 'string' },
+    alpha: { type: 'number', exclusiveMinimum: 0, maximum: 0.2 },
+    alphaWhy: why,
+    requiredProbes: { type: 'array', items: probeName, uniqueItems: true },
+    requiredProbesWhy: why,
+    power: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['minCanariesPerRepetition', 'minReferenceCanaries', 'minSecretSpaceBits'],
+      properties: {
+        minCanariesPerRepetition: { type: 'integer', minimum: 1 },
+        minReferenceCanaries: { type: 'integer', minimum: 1 },
+        minSecretSpaceBits: { type: 'number', minimum: 0 },
+        why,
+      },
+    },
+    exposure: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['maxBits'],
+      properties: { maxBits: { type: 'number', exclusiveMinimum: 0 }, why },
+    },
+    extraction: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['maxExtracted'],
+      properties: { maxExtracted: { type: 'integer', minimum: 0 }, why },
+    },
+    membership: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['fpr', 'maxTpr'],
+      properties: {
+        fpr: { enum: ['0.001', '0.01', '0.1'] },
+        maxTpr: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+        why,
+      },
+    },
+    dp: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['required', 'maxEpsilon', 'maxDelta', 'acceptSeededNoise', 'auditWhenClaimed'],
+      properties: {
+        required: { type: 'boolean' },
+        maxEpsilon: { type: 'number', exclusiveMinimum: 0 },
+        maxDelta: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+        acceptSeededNoise: { type: 'boolean' },
+        auditWhenClaimed: { type: 'boolean' },
+        why,
+      },
+    },
+  },
+};
