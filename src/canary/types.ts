@@ -97,4 +97,6 @@ export interface Manifest {
   canaries: ManifestCanary[];
   createdAt: string;
   toolVersion: string;
+  /** `bernoulli` mode: the probability each canary was inserted (1/2); absent in `fixed` mode. */
+  inclusionProbability?: number;
 }
