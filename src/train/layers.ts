@@ -1,0 +1,347 @@
+/**
+ * Per-layer formulas of the per-example clipping engine, registered by tfjs layer class (the
+ * Opacus "grad sampler" registry, without materializing per-example gradients where a cheaper
+ * exact formula exists). Each op runs the layer's forward pass functionally from the layer's own
+ * weights (so training updates the ordinary LayersModel), adds the zero tap to the trainable
+ * layer's pre-activation, records what its formulas need, and, given G = dL/d(pre-activation)
+ * for L = sum of per-example losses, returns per-example squared gradient norms and the clipped
+ * sum sum_i c_i grad_i ("book-keeping": one matmul or scatter per layer).
+ *
+ * Formulas: reference/dpsgd.md section 8 (Goodfellow 2015 for 2-D Dense; Li et al. 2022 ghost
+ * norm <A A^T, G G^T> for sequence Dense; Bu et al. 2023 book-keeping; the unique-(example,id)
+ * embedding norm of Opacus / TF Privacy; LayerNorm per-example gamma/beta gradients).
+ */
+import { tf } from '../core/backend.js';
+import type { Grouping } from './batch.js';
+
+type LayerVariable = tf.LayerVariable;
+
+/** Tensors an op keeps from the forward pass for its formulas (tf.keep'd; the engine disposes them). */
+export interface Saved {
+  [name: string]: tf.Tensor | Int32Array | undefined;
+  /** Embedding ids already on the host (the batch input), so they need not be downloaded. */
+  hostIds?: Int32Array;
+}
+
+export interface ForwardOptions {
+  /** Zero tensor added to the pre-activation (the engine differentiates the loss with respect to it). */
+  tap?: tf.Tensor;
+  /** Where to record tensors for the per-example formulas (kept past tf.grads). */
+  save?: Saved;
+  /** The final softmax is fused into the loss (log-softmax of the logits). */
+  skipActivation?: boolean;
+  /** Seed of this step's dropout mask. */
+  seed?: number;
+  /** Row-major ids of the input, when the op's input is the batch input (embedding lookups). */
+  hostIds?: Int32Array;
+}
+
+export interface PerExample {
+  /** Squared L2 norm of each example's gradient with respect to this layer's parameters [B]. */
+  normsSq: tf.Tensor1D;
+  /** sum_i c_i grad_i for each parameter (aligned with `op.params`). */
+  clippedSum(c: tf.Tensor1D): tf.Tensor[];
+  dispose(): void;
+}
+
+export interface LayerOp {
+  readonly layer: tf.layers.Layer;
+  readonly name: string;
+  readonly className: string;
+  /** Trainable parameters (empty for parameter-free or frozen layers: no tap). */
+  readonly params: LayerVariable[];
+  /** True when the layer's output (or its activation) is a softmax. */
+  readonly softmaxOutput: boolean;
+  forward(x: tf.Tensor, options: ForwardOptions): tf.Tensor;
+  /** Per-example norms and clipped sums from the recorded tensors and G (only for ops with params). */
+  perExample?(saved: Saved, G: tf.Tensor, grouping: Grouping, options: FormulaOptions): PerExample;
+}
+
+export interface FormulaOptions {
+  /**
+   * Largest per-example gradient block [B, d, p] a Dense layer may instantiate (elements). Beyond
+   * it, sequence Dense layers use the ghost norm (Gram matrices, O(B T^2 (d+p)) memory) when it
+   * is cheaper, then book-keeping.
+   */
+  maxInstantiateElements: number;
+}
+
+export const defaultFormulaOptions: FormulaOptions = { maxInstantiateElements: 1 << 24 };
+
+// Activation objects of tfjs layers are private fields; reading the layer's own object keeps the
+// functional forward identical to the layer's (every built-in activation works).
+interface ActivationFn {
+  apply(x: tf.Tensor): tf.Tensor;
+}
+function activationOf(layer: tf.layers.Layer): { fn: ActivationFn | undefined; name: string } {
+  const name = String((layer.getConfig() as { activation?: unknown }).activation ?? 'linear');
+  const fn = (layer as unknown as { activation?: ActivationFn }).activation;
+  return { fn, name };
+}
+
+function trainableParams(layer: tf.layers.Layer): LayerVariable[] {
+  return layer.trainable ? layer.trainableWeights : [];
+}
+
+/** Positions per row: product of the dims between the row axis and the feature axis. */
+function positionsPerRow(shape: number[]): number {
+  let m = 1;
+  for (let i = 1; i < shape.length - 1; i++) m *= shape[i]!;
+  return m;
+}
+
+function lastDim(t: tf.Tensor): number {
+  return t.shape[t.shape.length - 1]!;
+}
+
+function dense(layer: tf.layers.Layer): LayerOp {
+  const config = layer.getConfig() as { useBias?: boolean };
+  const useBias = config.useBias !== false;
+  const weights = layer.weights; // [kernel, bias?] in tfjs Dense order
+  const kernel = weights[0]!;
+  const bias = useBias ? weights[1] : undefined;
+  const act = activationOf(layer);
+  const params = trainableParams(layer);
+  return {
+    layer,
+    name: layer.name,
+    className: 'Dense',
+    params,
+    softmaxOutput: act.name === 'softmax',
+    forward(x, { tap, save, skipActivation }) {
+      const d = lastDim(x);
+      const outShape = [...x.shape.slice(0, -1), kernel.shape[1]!];
+      let z: tf.Tensor = tf.matMul(x.rank === 2 ? (x as tf.Tensor2D) : x.reshape([-1, d]), kernel.read() as tf.Tensor2D);
+      if (bias) z = tf.add(z, bias.read());
+      if (x.rank !== 2) z = z.reshape(outShape);
+      if (tap) z = tf.add(z, tap);
+      if (save) save.A = tf.keep(x.clone()); // a clone: x may be the caller's batch input, which the engine must not dispose
+      if (skipActivation || !act.fn || act.name === 'linear') return z;
+      return act.fn.apply(z);
+    },
+    perExample(saved, G, grouping, options) {
+      const A = saved.A as tf.Tensor;
+      const d = lastDim(A);
+      const p = lastDim(G);
+      const m = positionsPerRow(A.shape as number[]);
+      const A2 = A.reshape([-1, d]) as tf.Tensor2D;
+      const G2 = G.reshape([-1, p]) as tf.Tensor2D;
+      const B = grouping.numExamples;
+      if (grouping.singleton && m === 1) {
+        // ||a_i g_i^T||_F^2 = ||a_i||^2 ||g_i||^2 (Goodfellow 2015); bias: ||g_i||^2.
+        const gSq = tf.keep(G2.square().sum(1) as tf.Tensor1D);
+        const normsSq = tf.keep(tf.mul(A2.square().sum(1), gSq).add(bias ? gSq : 0) as tf.Tensor1D);
+        return {
+          normsSq,
+          clippedSum(c) {
+            const Gc = tf.mul(G2, c.expandDims(1));
+            const out: tf.Tensor[] = [tf.matMul(A2, Gc as tf.Tensor2D, true, false)];
+            if (bias) out.push(Gc.sum(0));
+            return out;
+          },
+          dispose: () => tf.dispose([gSq, normsSq]),
+        };
+      }
+      // Examples with several positions: ||sum_t a_t g_t^T||_F^2 per example, on blocks [B, T, .].
+      const Ap = grouping.pad(A2, m);
+      const Gp = grouping.pad(G2, m);
+      const T = Ap.shape[1];
+      const gb = bias ? tf.keep(Gp.sum(1) as tf.Tensor2D) : undefined; // per-example bias gradient: sum over positions, THEN square
+      // Instantiating costs B*T*d*p (the same as the book-keeping matmul the ghost norm needs
+      // anyway), so it wins on time; the ghost norm wins on memory when T (d+p) < d p.
+      const fits = B * d * p <= options.maxInstantiateElements;
+      const gramCheaper = T * (d + p) < d * p;
+      if (fits || !gramCheaper) {
+        // Per-example weight gradients A_i^T G_i [B, d, p], one layer at a time; their weighted sum
+        // is the clipped sum (no second matmul over positions: Bu et al.'s "MixOpt").
+        const Pm = tf.keep(tf.matMul(Ap, Gp, true, false).reshape([B, d * p]) as tf.Tensor2D);
+        let normsSq: tf.Tensor1D = Pm.square().sum(1);
+        if (gb) normsSq = normsSq.add(gb.square().sum(1));
+        normsSq = tf.keep(normsSq);
+        return {
+          normsSq,
+          clippedSum(c) {
+            const c2 = c.reshape([1, B]) as tf.Tensor2D;
+            const out: tf.Tensor[] = [tf.matMul(c2, Pm).reshape([d, p])];
+            if (gb) out.push(tf.matMul(c2, gb).reshape([p]));
+            return out;
+          },
+          dispose: () => tf.dispose([Pm, normsSq, ...(gb ? [gb] : [])]),
+        };
+      }
+      // Ghost norm: <A_i A_i^T, G_i G_i^T>_F (Li et al. 2022), then book-keeping A^T diag(c) G.
+      let normsSq: tf.Tensor1D = tf.mul(tf.matMul(Ap, Ap, false, true), tf.matMul(Gp, Gp, false, true)).sum([1, 2]);
+      if (gb) normsSq = normsSq.add(gb.square().sum(1));
+      normsSq = tf.keep(normsSq);
+      return {
+        normsSq,
+        clippedSum(c) {
+          const Gc = tf.mul(G2, grouping.spread(c, m).expandDims(1)) as tf.Tensor2D;
+          const out: tf.Tensor[] = [tf.matMul(A2, Gc, true, false)];
+          if (gb) out.push(tf.matMul(c.reshape([1, B]) as tf.Tensor2D, gb).reshape([p]));
+          return out;
+        },
+        dispose: () => tf.dispose([normsSq, ...(gb ? [gb] : [])]),
+      };
+    },
+  };
+}
+
+/** Embedding lookup whose gradient is a scatter (tf.gather's default gradient needs UnsortedSegmentSum, absent on wasm). */
+function lookup(table: tf.Tensor2D, flatIds: tf.Tensor1D): tf.Tensor2D {
+  const [V, e] = table.shape;
+  const f = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    // The ids must be saved: tensors made inside a tf.grads function are gone by the backward pass.
+    save([flatIds]);
+    return {
+      value: tf.gather(t as tf.Tensor2D, flatIds),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0]!.expandDims(1), dy, [V, e]),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return f(table) as tf.Tensor2D;
+}
+
+function embedding(layer: tf.layers.Layer): LayerOp {
+  const table = layer.weights[0]!;
+  const params = trainableParams(layer);
+  return {
+    layer,
+    name: layer.name,
+    className: 'Embedding',
+    params,
+    softmaxOutput: false,
+    forward(x, { tap, save, hostIds }) {
+      const e = table.shape[1]!;
+      const ids = (x.dtype === 'int32' ? x : x.toInt()).reshape([-1]) as tf.Tensor1D;
+      let h: tf.Tensor = lookup(table.read() as tf.Tensor2D, ids).reshape([...x.shape, e]);
+      if (tap) h = tf.add(h, tap);
+      if (save) {
+        save.ids = tf.keep(ids.clone());
+        if (hostIds) save.hostIds = hostIds;
+      }
+      return h;
+    },
+    perExample(saved, G, grouping) {
+      const [V, e] = table.shape as [number, number];
+      const ids = saved.hostIds ?? ((saved.ids as tf.Tensor).dataSync() as Int32Array);
+      const P = ids.length;
+      const m = P / grouping.numRows;
+      const B = grouping.numExamples;
+      // Unique (example, id) pairs: the example's gradient row for an id is the sum of its
+      // positions' G rows; ||grad_i||^2 = sum over its unique ids of ||that sum||^2 (O(P e)).
+      const useTable = B * V <= 1 << 24;
+      const slot = useTable ? new Int32Array(B * V).fill(-1) : undefined;
+      const map = useTable ? undefined : new Map<number, number>();
+      const uOf = new Int32Array(P);
+      const uId: number[] = [];
+      const uEx: number[] = [];
+      const segs = grouping.segments;
+      for (let pos = 0; pos < P; pos++) {
+        const ex = segs[Math.floor(pos / m)]!;
+        const id = ids[pos]!;
+        const key = ex * V + id;
+        let u = slot ? slot[key]! : (map!.get(key) ?? -1);
+        if (u < 0) {
+          u = uId.length;
+          uId.push(id);
+          uEx.push(ex);
+          if (slot) slot[key] = u;
+          else map!.set(key, u);
+        }
+        uOf[pos] = u;
+      }
+      const U = uId.length;
+      const S = tf.keep(tf.scatterND(tf.tensor2d(uOf, [P, 1], 'int32'), G.reshape([P, e]), [U, e]) as tf.Tensor2D);
+      const uExT = tf.keep(tf.tensor2d(Int32Array.from(uEx), [U, 1], 'int32'));
+      const uIdT = tf.keep(tf.tensor2d(Int32Array.from(uId), [U, 1], 'int32'));
+      const normsSq = tf.keep(tf.scatterND(uExT, S.square().sum(1), [B]) as tf.Tensor1D);
+      return {
+        normsSq,
+        clippedSum(c) {
+          const cu = tf.gather(c, uExT.reshape([U]));
+          return [tf.scatterND(uIdT, tf.mul(S, cu.expandDims(1)), [V, e])];
+        },
+        dispose: () => tf.dispose([S, uExT, uIdT, normsSq]),
+      };
+    },
+  };
+}
+
+function layerNormalization(layer: tf.layers.Layer): LayerOp {
+  const config = layer.getConfig() as { axis?: number | number[]; epsilon?: number; center?: boolean; scale?: boolean };
+  const epsilon = config.epsilon ?? 1e-3;
+  const scale = config.scale !== false;
+  const center = config.center !== false;
+  const weights = layer.weights; // [gamma?, beta?]
+  const gamma = scale ? weights[0] : undefined;
+  const beta = center ? weights[scale ? 1 : 0] : undefined;
+  const params = trainableParams(layer);
+  return {
+    layer,
+    name: layer.name,
+    className: 'LayerNormalization',
+    params,
+    softmaxOutput: false,
+    forward(x, { tap, save }) {
+      const { mean, variance } = tf.moments(x, -1, true);
+      const xhat = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon)));
+      let y: tf.Tensor = xhat;
+      if (gamma) y = tf.mul(y, gamma.read());
+      if (beta) y = tf.add(y, beta.read());
+      if (tap) y = tf.add(y, tap);
+      if (save) save.xhat = tf.keep(xhat);
+      return y;
+    },
+    perExample(saved, G, grouping) {
+      const xhat = saved.xhat as tf.Tensor;
+      const d = lastDim(xhat);
+      const m = positionsPerRow(xhat.shape as number[]);
+      const G2 = G.reshape([-1, d]) as tf.Tensor2D;
+      // Per-example gradients are only [B, d]: materialize them.
+      const grads: tf.Tensor2D[] = [];
+      if (gamma) grads.push(tf.keep(grouping.segmentSum(tf.mul(xhat.reshape([-1, d]), G2) as tf.Tensor2D, m)));
+      if (beta) grads.push(tf.keep(grouping.segmentSum(G2, m)));
+      const normsSq = tf.keep(tf.addN(grads.map((g) => g.square().sum(1))) as tf.Tensor1D);
+      const B = grouping.numExamples;
+      return {
+        normsSq,
+        clippedSum(c) {
+          const c2 = c.reshape([1, B]) as tf.Tensor2D;
+          return grads.map((g) => tf.matMul(c2, g).reshape([d]));
+        },
+        dispose: () => tf.dispose([normsSq, ...grads]),
+      };
+    },
+  };
+}
+
+function parameterFree(layer: tf.layers.Layer, className: string, fn: (x: tf.Tensor, o: ForwardOptions) => tf.Tensor, softmaxOutput = false): LayerOp {
+  return { layer, name: layer.name, className, params: [], softmaxOutput, forward: fn };
+}
+
+type OpFactory = (layer: tf.layers.Layer) => LayerOp;
+
+/** The registry: tfjs class name -> op. Adding a layer type means adding its formulas here. */
+export const layerOps: Record<string, OpFactory> = {
+  Dense: dense,
+  Embedding: embedding,
+  LayerNormalization: layerNormalization,
+  InputLayer: (layer) => parameterFree(layer, 'InputLayer', (x) => x),
+  Flatten: (layer) => parameterFree(layer, 'Flatten', (x) => x.reshape([x.shape[0]!, -1])),
+  Reshape: (layer) => {
+    const target = (layer.getConfig() as { targetShape: number[] }).targetShape;
+    return parameterFree(layer, 'Reshape', (x) => x.reshape([x.shape[0]!, ...target]));
+  },
+  Activation: (layer) => {
+    const act = activationOf(layer);
+    return parameterFree(layer, 'Activation', (x, { skipActivation }) => (skipActivation || !act.fn ? x : act.fn.apply(x)), act.name === 'softmax');
+  },
+  Dropout: (layer) => {
+    const rate = (layer.getConfig() as { rate: number }).rate;
+    // Dropout masks are drawn independently per row: no cross-example interaction.
+    return parameterFree(layer, 'Dropout', (x, { seed }) => (rate > 0 ? tf.dropout(x, rate, undefined, seed) : x));
+  },
+};
+
+/** Layers that mix examples: per-example clipping is meaningless for them. */
+export const crossExampleLayers = new Set(['BatchNormalization']);
