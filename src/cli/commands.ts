@@ -5,8 +5,10 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './context.js';
 import { doctorCommand } from './doctor.js';
+import { serveCommand } from './serve.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<GlobalArgs, any>[] = [
   doctorCommand,
+  serveCommand,
 ];

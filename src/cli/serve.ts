@@ -1,0 +1,70 @@
+/** `memaudit serve --model DIR --port P`: a local LM behind the OpenAI-compatible completions API. */
+import type { CommandModule } from 'yargs';
+import { basename, resolve } from 'node:path';
+import { initBackend } from '../core/backend.js';
+import { InputError, UsageError } from '../core/errors.js';
+import { LocalLmTarget } from '../targets/local/lm.js';
+import { openLocalTarget } from '../targets/local/open.js';
+import { startServer } from '../targets/serve/server.js';
+import { runCommand, type GlobalArgs } from './context.js';
+import { numberFlag, rules } from './options.js';
+import { emit } from './output.js';
+
+interface ServeArgs extends GlobalArgs {
+  model: string;
+  port: number;
+  host: string;
+  modelName?: string;
+  apiKeyEnv?: string;
+  vocabFile?: string;
+  contextLength?: number;
+}
+
+export const serveCommand: CommandModule<GlobalArgs, ServeArgs> = {
+  command: 'serve',
+  describe: 'Serve a local language model over the OpenAI-compatible completions API (echo + logprobs, generation)',
+  builder: (y) =>
+    y
+      .option('model', { type: 'string', demandOption: true, describe: 'Model directory (memaudit-trained, or a tfjs LM with --vocab-file)' })
+      .option('port', { type: 'string', demandOption: true, coerce: numberFlag('port', { integer: true, min: 0, max: 65535 }), describe: 'TCP port (0 picks a free one)' })
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'Interface to listen on (the model may hold PHI: local only by default)' })
+      .option('model-name', { type: 'string', describe: 'Model id clients name (openai:URL#NAME) [default: the directory name]' })
+      .option('api-key-env', { type: 'string', describe: 'Environment variable holding a key clients must send as a Bearer token' })
+      .option('vocab-file', { type: 'string', describe: 'Vocabulary of a tfjs LM without memaudit.json' })
+      .option('context-length', { type: 'string', coerce: numberFlag('context-length', rules.positiveInt), describe: 'Context window of a tfjs LM without memaudit.json' }) as never,
+  handler: (args) =>
+    runCommand('serve', async () => {
+      let apiKey: string | undefined;
+      if (args.apiKeyEnv !== undefined) {
+        apiKey = process.env[args.apiKeyEnv]?.trim();
+        if (!apiKey) throw new UsageError(`--api-key-env ${args.apiKeyEnv}: that environment variable is not set`);
+      }
+      await initBackend(args.backend);
+      const target = await openLocalTarget(args.model, { task: 'lm', vocabFile: args.vocabFile, contextLength: args.contextLength });
+      if (!(target instanceof LocalLmTarget)) {
+        await target.close();
+        throw new UsageError(`--model ${args.model}: a ${target.task} model; serve serves language models`);
+      }
+      const modelName = args.modelName ?? basename(resolve(args.model));
+      let server;
+      try {
+        server = await startServer({ target, modelName, port: args.port, host: args.host, apiKey });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new InputError(`--port ${args.port}: cannot listen on ${args.host} (${code ?? (e as Error).message})`);
+      }
+      const spec = `openai:${server.url}#${modelName}`;
+      emit(args, { url: server.url, model: modelName, target: spec, port: server.port }, () => `serving ${args.model} as "${modelName}" at ${server.url}\nprobe it with --target ${spec}\n`);
+      await new Promise<void>((done) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          done();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await server.close();
+      await target.close();
+    }),
+};

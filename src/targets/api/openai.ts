@@ -1,0 +1,380 @@
+/**
+ * OpenAI-compatible target (`openai:BASE_URL#MODEL`): OpenAI, vLLM, memaudit serve, and other
+ * servers speaking `/v1/completions`.
+ *
+ * What the server supports is detected when the target opens (../shared/reference/interfaces.md
+ * A.1-A.3, A.9): prompt scoring through `echo` + `logprobs` (max_tokens 0, else 1), or vLLM's
+ * `prompt_logprobs`; generation through completions, else chat. A response without logprobs means
+ * "unsupported", never a score of zero. The first echoed token has no conditional log-probability
+ * (null) and is left out.
+ */
+import { CapabilityError, InputError, UsageError } from '../../core/errors.js';
+import { sha256Json } from '../../core/hash.js';
+import type { Rng } from '../../core/rng.js';
+import { BaseTarget, checkDecoding, distributionStats, noCapabilities } from '../base.js';
+import { displayUrl, HttpStatusError, type HttpClient } from '../http/client.js';
+import type {
+  GenerateRequest,
+  Generation,
+  ScoredText,
+  ScoreOptions,
+  TargetCapabilities,
+  TargetDescriptor,
+  TokenDistribution,
+} from '../target.js';
+import { alignTokens, type ApiToken } from './align.js';
+
+/** The legacy completions logprobs block. */
+interface CompletionLogprobs {
+  tokens?: string[];
+  token_logprobs?: (number | null)[];
+  top_logprobs?: (Record<string, number> | null)[] | null;
+  text_offset?: number[];
+}
+
+interface CompletionChoice {
+  index?: number;
+  text?: string;
+  logprobs?: CompletionLogprobs | null;
+  /** vLLM: one dict per prompt token (token id -> {logprob, rank, decoded_token}); the first is null. */
+  prompt_logprobs?: (Record<string, { logprob: number; rank?: number; decoded_token?: string }> | null)[] | null;
+  prompt_token_ids?: number[] | null;
+}
+
+interface CompletionResponse {
+  choices?: CompletionChoice[];
+  system_fingerprint?: string | null;
+}
+
+interface ChatResponse {
+  choices?: {
+    index?: number;
+    message?: { content?: string | null };
+    logprobs?: { content?: { token: string; logprob: number }[] | null } | null;
+  }[];
+}
+
+/** What memaudit serve says about itself in /v1/models (absent for other servers). */
+export interface MemauditModelInfo {
+  task: 'lm';
+  tokenizer: 'char';
+  vocabSize: number;
+  beamSearch: boolean;
+  /** The largest `logprobs` the server accepts (the whole vocabulary for memaudit serve). */
+  maxLogprobs: number;
+}
+
+interface ModelsResponse {
+  data?: { id?: string; owned_by?: string; memaudit?: MemauditModelInfo }[];
+}
+
+type ScoreMode = { kind: 'echo'; maxTokens: 0 | 1 } | { kind: 'prompt_logprobs' } | { kind: 'none'; why: string };
+type GenerateMode = 'completions' | 'chat' | 'none';
+
+export interface OpenAiTargetOptions {
+  spec: string;
+  baseUrl: string;
+  model?: string;
+  client: HttpClient;
+}
+
+const probeText = 'The quick brown fox jumps over the lazy dog.';
+
+export class OpenAiTarget extends BaseTarget {
+  readonly kind = 'openai' as const;
+  readonly task = 'lm' as const;
+  readonly label: string;
+  capabilities: TargetCapabilities = { ...noCapabilities };
+
+  private readonly baseUrl: string;
+  private readonly client: HttpClient;
+  private model = '';
+  private memaudit: MemauditModelInfo | undefined;
+  private scoreMode: ScoreMode = { kind: 'none', why: 'not detected' };
+  private generateMode: GenerateMode = 'none';
+  private fingerprint: string | undefined;
+
+  private constructor(options: OpenAiTargetOptions) {
+    super();
+    this.label = `target ${options.spec}`;
+    this.baseUrl = options.baseUrl;
+    this.client = options.client;
+    if (options.model) this.model = options.model;
+  }
+
+  /** Connects, picks the model, and detects what the server supports. */
+  static async open(options: OpenAiTargetOptions): Promise<OpenAiTarget> {
+    const target = new OpenAiTarget(options);
+    await target.detect(options.spec);
+    return target;
+  }
+
+  private url(path: string): string {
+    return `${this.baseUrl}${path}`;
+  }
+
+  private async detect(spec: string): Promise<void> {
+    // /models tells us the model name when the spec has none, and whether this is memaudit serve.
+    let models: ModelsResponse | undefined;
+    try {
+      models = await this.client.getJson<ModelsResponse>(this.url('/models'));
+    } catch (e) {
+      if (!(e instanceof HttpStatusError)) throw e; // unreachable: InputError naming the URL
+      if (!this.model) throw new UsageError(`--target ${spec}: name the model (openai:BASE_URL#MODEL); the server does not list its models (HTTP ${e.status})`);
+    }
+    const listed = Array.isArray(models?.data) ? models!.data : [];
+    if (!this.model) {
+      if (listed.length !== 1 || typeof listed[0]?.id !== 'string') {
+        throw new UsageError(`--target ${spec}: name the model (openai:BASE_URL#MODEL); the server lists ${listed.length} models`);
+      }
+      this.model = listed[0].id;
+    }
+    const entry = listed.find((m) => m.id === this.model);
+    if (entry?.owned_by === 'memaudit' && entry.memaudit && Number.isInteger(entry.memaudit.vocabSize)) this.memaudit = entry.memaudit;
+
+    this.scoreMode = await this.detectScoring();
+    this.generateMode = await this.detectGeneration();
+    this.capabilities = {
+      scoreText: this.scoreMode.kind !== 'none',
+      // Only a server that returns the whole vocabulary's log-probabilities gives a full distribution;
+      // top-5 logprobs are not one (Min-K%++ on a truncation would be wrong).
+      nextTokenDistribution: this.generateMode === 'completions' && this.memaudit !== undefined && this.memaudit.maxLogprobs >= this.memaudit.vocabSize,
+      generate: this.generateMode !== 'none',
+      beamSearch: this.generateMode === 'completions' && this.memaudit?.beamSearch === true,
+      classProbabilities: false,
+    };
+  }
+
+  private async tryCompletion(body: Record<string, unknown>): Promise<CompletionResponse | HttpStatusError> {
+    try {
+      return await this.client.postJson<CompletionResponse>(this.url('/completions'), { model: this.model, ...body });
+    } catch (e) {
+      if (e instanceof HttpStatusError) return e;
+      throw e;
+    }
+  }
+
+  private async detectScoring(): Promise<ScoreMode> {
+    const reasons: string[] = [];
+    for (const maxTokens of [0, 1] as const) {
+      const r = await this.tryCompletion({ prompt: probeText, echo: true, logprobs: 1, max_tokens: maxTokens, temperature: 0 });
+      if (r instanceof HttpStatusError) {
+        reasons.push(`echo+logprobs with max_tokens ${maxTokens}: HTTP ${r.status}`);
+        continue;
+      }
+      const lp = r.choices?.[0]?.logprobs;
+      const values = lp?.token_logprobs ?? [];
+      if (Array.isArray(lp?.tokens) && values.some((v) => typeof v === 'number' && Number.isFinite(v))) {
+        this.fingerprint = r.system_fingerprint ?? undefined;
+        return { kind: 'echo', maxTokens };
+      }
+      reasons.push(`echo+logprobs with max_tokens ${maxTokens}: no prompt log-probabilities in the response`);
+      break; // accepted but silently empty: max_tokens 1 will not change that
+    }
+    const r = await this.tryCompletion({ prompt: probeText, max_tokens: 1, prompt_logprobs: 0, return_token_ids: true, temperature: 0 });
+    if (!(r instanceof HttpStatusError)) {
+      const pl = r.choices?.[0]?.prompt_logprobs;
+      if (Array.isArray(pl) && pl.some((d) => d && Object.keys(d).length > 0)) return { kind: 'prompt_logprobs' };
+      reasons.push('prompt_logprobs: not returned');
+    } else {
+      reasons.push(`prompt_logprobs: HTTP ${r.status}`);
+    }
+    return { kind: 'none', why: reasons.join('; ') };
+  }
+
+  private async detectGeneration(): Promise<GenerateMode> {
+    const r = await this.tryCompletion({ prompt: 'Hello', max_tokens: 1, temperature: 0 });
+    if (!(r instanceof HttpStatusError) && typeof r.choices?.[0]?.text === 'string') return 'completions';
+    try {
+      const c = await this.client.postJson<ChatResponse>(this.url('/chat/completions'), {
+        model: this.model,
+        messages: [{ role: 'user', content: 'Hello' }],
+        max_tokens: 1,
+        temperature: 0,
+      });
+      if (typeof c.choices?.[0]?.message?.content === 'string') return 'chat';
+    } catch (e) {
+      if (!(e instanceof HttpStatusError)) throw e;
+    }
+    return 'none';
+  }
+
+  async describe(): Promise<TargetDescriptor> {
+    const endpoint = { kind: this.kind, url: displayUrl(this.baseUrl), model: this.model, systemFingerprint: this.fingerprint ?? null };
+    return {
+      target: this.label.replace(/^target /, ''),
+      kind: this.kind,
+      task: this.task,
+      digest: sha256Json(endpoint),
+      model: this.model,
+      capabilities: { ...this.capabilities },
+      tokenizer: this.memaudit ? 'char' : 'server',
+    };
+  }
+
+  override async scoreTexts(texts: string[], options: ScoreOptions = {}): Promise<ScoredText[]> {
+    const why = this.scoreMode.kind === 'none' ? `the server returns no prompt log-probabilities (${this.scoreMode.why})` : undefined;
+    this.require('scoreText', why);
+    if (options.distributionStats) this.require('nextTokenDistribution', 'distribution statistics need the whole vocabulary at every position');
+    return Promise.all(texts.map((text) => this.scoreOne(text, options.distributionStats === true)));
+  }
+
+  private async scoreOne(text: string, stats: boolean): Promise<ScoredText> {
+    const source = `${displayUrl(this.url('/completions'))} (model ${this.model})`;
+    if (text.length === 0) return { tokens: [] };
+    if (this.scoreMode.kind === 'echo') {
+      const logprobs = stats ? this.memaudit!.vocabSize : 1;
+      const r = await this.client.postJson<CompletionResponse>(this.url('/completions'), {
+        model: this.model,
+        prompt: text,
+        echo: true,
+        logprobs,
+        max_tokens: this.scoreMode.maxTokens,
+        temperature: 0,
+      });
+      const lp = r.choices?.[0]?.logprobs;
+      if (!lp || !Array.isArray(lp.tokens) || !Array.isArray(lp.token_logprobs)) {
+        throw new InputError(`${source}: the response has no prompt log-probabilities`);
+      }
+      const api: ApiToken[] = lp.tokens.map((t, i) => ({
+        text: t,
+        logprob: lp.token_logprobs![i] ?? null,
+        offset: lp.text_offset?.[i],
+      }));
+      const tokens = alignTokens(text, api, source);
+      if (stats) {
+        // Attach mean/std from each position's complete top_logprobs, matched by offset.
+        const byOffset = new Map<number, Record<string, number>>();
+        lp.tokens.forEach((_t, i) => {
+          const off = lp.text_offset?.[i];
+          const top = lp.top_logprobs?.[i];
+          if (off !== undefined && top) byOffset.set(off, top);
+        });
+        for (const t of tokens) {
+          const top = byOffset.get(t.start);
+          if (!top || Object.keys(top).length < this.memaudit!.vocabSize) {
+            throw new InputError(`${source}: the server returned an incomplete distribution at character ${t.start}`);
+          }
+          const s = distributionStats(Object.values(top));
+          t.meanLogprob = s.mean;
+          t.stdLogprob = s.std;
+        }
+      }
+      if (tokens.length === 0 && text.length > 1) throw new InputError(`${source}: the response scores none of the text`);
+      return { tokens };
+    }
+    const r = await this.client.postJson<CompletionResponse>(this.url('/completions'), {
+      model: this.model,
+      prompt: text,
+      max_tokens: 1,
+      prompt_logprobs: 0,
+      return_token_ids: true,
+      temperature: 0,
+    });
+    const choice = r.choices?.[0];
+    const pl = choice?.prompt_logprobs;
+    if (!Array.isArray(pl)) throw new InputError(`${source}: the response has no prompt_logprobs`);
+    const api: ApiToken[] = pl.map((entry, i) => {
+      if (!entry) return { text: '', logprob: null };
+      const id = choice?.prompt_token_ids?.[i];
+      const chosen = id !== undefined && id !== null ? entry[String(id)] : Object.keys(entry).length === 1 ? Object.values(entry)[0] : undefined;
+      if (!chosen) throw new InputError(`${source}: prompt_logprobs at token ${i} does not identify the prompt token`);
+      return { text: chosen.decoded_token ?? '', logprob: chosen.logprob };
+    });
+    // The first entry is null and carries no text: the rest of the tokens must spell the end of the
+    // text, and the first token is whatever precedes them.
+    const rest = api.slice(1);
+    const tail = rest.map((t) => t.text).join('');
+    if (!text.endsWith(tail)) throw new InputError(`${source}: the server's prompt tokens do not spell the scored text`);
+    let offset = text.length - tail.length;
+    for (const t of rest) {
+      t.offset = offset;
+      offset += t.text.length;
+    }
+    return { tokens: alignTokens(text, rest, source) };
+  }
+
+  override async nextTokenDistributions(prompts: string[]): Promise<TokenDistribution[]> {
+    this.require('nextTokenDistribution');
+    const k = this.memaudit!.vocabSize;
+    return Promise.all(
+      prompts.map(async (prompt) => {
+        const r = await this.client.postJson<CompletionResponse>(this.url('/completions'), {
+          model: this.model,
+          prompt,
+          max_tokens: 1,
+          logprobs: k,
+          temperature: 0,
+        });
+        const top = r.choices?.[0]?.logprobs?.top_logprobs?.[0];
+        if (!top) throw new InputError(`${displayUrl(this.url('/completions'))}: the response has no top_logprobs`);
+        const tokens = Object.keys(top);
+        return { tokens, logprobs: Float64Array.from(tokens.map((t) => top[t]!)), complete: tokens.length >= k };
+      }),
+    );
+  }
+
+  override async generate(requests: GenerateRequest[], rng?: Rng): Promise<Generation[][]> {
+    this.require('generate');
+    for (const request of requests) checkDecoding(this, request);
+    // Seeds are drawn in request order before any request is sent, so results do not depend on timing.
+    const seeds = requests.map(() => (rng ? rng.int(2 ** 31 - 1) : undefined));
+    return Promise.all(requests.map((request, i) => this.generateOne(request, seeds[i])));
+  }
+
+  private async generateOne(request: GenerateRequest, seed: number | undefined): Promise<Generation[]> {
+    const n = request.n ?? 1;
+    const d = request.decoding;
+    const sampling: Record<string, unknown> =
+      d.kind === 'sample'
+        ? { temperature: d.temperature, ...(d.topK !== undefined ? { top_k: d.topK } : {}), ...(seed !== undefined ? { seed } : {}), n }
+        : d.kind === 'beam'
+          ? { temperature: 0, use_beam_search: true, best_of: Math.max(d.width, n), n }
+          : { temperature: 0, n: 1 };
+    if (d.kind === 'greedy' && n > 1) throw new UsageError('greedy decoding returns one sequence: ask for n = 1');
+    try {
+      if (this.generateMode === 'completions') {
+        const r = await this.client.postJson<CompletionResponse>(this.url('/completions'), {
+          model: this.model,
+          prompt: request.prompt,
+          max_tokens: request.maxTokens,
+          logprobs: 1,
+          ...sampling,
+        });
+        const choices = [...(r.choices ?? [])].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+        return choices.map((c) => ({ text: c.text ?? '', logprob: sumLogprobs(c.logprobs?.token_logprobs) }));
+      }
+      if (d.kind === 'sample' && d.topK !== undefined) {
+        throw new CapabilityError('generate', `${this.label} generates through chat, which has no top-k sampling`);
+      }
+      const { top_k: _k, use_beam_search: _b, best_of: _bo, ...chatSampling } = sampling;
+      const r = await this.client.postJson<ChatResponse>(this.url('/chat/completions'), {
+        model: this.model,
+        messages: [{ role: 'user', content: request.prompt }],
+        max_tokens: request.maxTokens,
+        logprobs: true,
+        ...chatSampling,
+      });
+      const choices = [...(r.choices ?? [])].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+      return choices.map((c) => ({
+        text: c.message?.content ?? '',
+        logprob: sumLogprobs(c.logprobs?.content?.map((t) => t.logprob)),
+      }));
+    } catch (e) {
+      if (e instanceof HttpStatusError && e.status === 400 && d.kind === 'sample' && d.topK !== undefined) {
+        throw new CapabilityError('generate', `${this.label} refused top-k sampling (${e.serverMessage})`);
+      }
+      throw e;
+    }
+  }
+}
+
+function sumLogprobs(values: (number | null)[] | null | undefined): number | undefined {
+  if (!Array.isArray(values) || values.length === 0) return undefined;
+  let sum = 0;
+  for (const v of values) {
+    if (typeof v !== 'number') return undefined;
+    sum += v;
+  }
+  return sum;
+}

@@ -1,0 +1,163 @@
+/**
+ * `memaudit serve`: a local LM behind the OpenAI-compatible completions API, so API probing can
+ * be tested end to end and a memaudit-trained model can sit behind the same interface as a hosted
+ * one. Routes: `GET /v1/models`, `POST /v1/completions`, `GET /health`.
+ *
+ * Nothing of a request (prompts hold training records during membership tests) is logged. Binds
+ * to 127.0.0.1 unless told otherwise; with an API key, requests must carry it as a Bearer token.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { isMemauditError } from '../../core/errors.js';
+import type { DetailedToken, LocalLmTarget } from '../local/lm.js';
+import { MicroBatcher } from './batcher.js';
+import { ApiRequestError, complete, parseCompletionRequest } from './completions.js';
+
+export interface ServeOptions {
+  target: LocalLmTarget;
+  /** The model id clients name in requests (`openai:URL#MODEL`). */
+  modelName: string;
+  port: number;
+  host?: string;
+  /** When set, requests must send `Authorization: Bearer <key>`. */
+  apiKey?: string;
+  /** Texts scored per model call at most. */
+  maxBatchTexts?: number;
+  /** Largest request body accepted, bytes. */
+  maxBodyBytes?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  host: string;
+  /** Requests answered so far (counts only; nothing of their content is kept). */
+  stats: { requests: number; errors: number };
+  close(): Promise<void>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, status: number, message: string, param?: string): void {
+  const type = status === 401 ? 'authentication_error' : status === 404 ? 'not_found_error' : status >= 500 ? 'server_error' : 'invalid_request_error';
+  sendJson(res, status, { error: { message, type, param: param ?? null, code: null } });
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new ApiRequestError(413, `request body larger than ${limit} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function authorized(req: IncomingMessage, apiKey: string | undefined): boolean {
+  if (apiKey === undefined) return true;
+  const given = req.headers.authorization ?? '';
+  const expected = `Bearer ${apiKey}`;
+  // Compare digests so the comparison takes the same time whatever the length.
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const { target, modelName } = options;
+  const host = options.host ?? '127.0.0.1';
+  const maxBody = options.maxBodyBytes ?? 16 * 2 ** 20;
+  const descriptor = await target.describe();
+  const fingerprint = `memaudit-${descriptor.digest.slice(0, 12)}`;
+  const stats = { requests: 0, errors: 0 };
+  const batcher = new MicroBatcher<{ text: string; topK: number }, DetailedToken[]>(async (jobs) => {
+    const topK = Math.max(...jobs.map((j) => j.topK));
+    return target.scoreDetailed(
+      jobs.map((j) => j.text),
+      { topK },
+    );
+  }, options.maxBatchTexts ?? 256);
+
+  const models = {
+    object: 'list',
+    data: [
+      {
+        id: modelName,
+        object: 'model',
+        created: Math.floor(Date.now() / 1000),
+        owned_by: 'memaudit',
+        memaudit: { task: 'lm', tokenizer: 'char', vocabSize: target.vocabSize, beamSearch: true, maxLogprobs: target.vocabSize, digest: descriptor.digest },
+      },
+    ],
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    stats.requests++;
+    const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '');
+    if (path === '/health') return sendJson(res, 200, { status: 'ok' });
+    if (!authorized(req, options.apiKey)) return sendError(res, 401, 'missing or wrong API key');
+    if (path === '/v1/models' && req.method === 'GET') return sendJson(res, 200, models);
+    if (path === `/v1/models/${encodeURIComponent(modelName)}` && req.method === 'GET') return sendJson(res, 200, models.data[0]);
+    if (path === '/v1/completions') {
+      if (req.method !== 'POST') return sendError(res, 405, 'use POST');
+      const text = await readBody(req, maxBody);
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new ApiRequestError(400, 'the request body is not valid JSON');
+      }
+      const request = parseCompletionRequest(body, target.vocabSize);
+      if (request.model !== modelName) throw new ApiRequestError(404, `model "${request.model}" not found; this server serves "${modelName}"`, 'model');
+      const response = await complete(target, modelName, fingerprint, request, (t, k) => batcher.submit({ text: t, topK: k }));
+      return sendJson(res, 200, response);
+    }
+    return sendError(res, 404, `no route ${req.method} ${path}`);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      stats.errors++;
+      if (res.headersSent) return void res.destroy();
+      if (e instanceof ApiRequestError) return sendError(res, e.status, e.message, e.param);
+      if (isMemauditError(e)) return sendError(res, 400, e.message);
+      // The message of a bug, never the request (it may hold a training record).
+      process.stderr.write(`memaudit serve: internal error answering a request: ${String((e as Error)?.message ?? e).split('\n')[0]}\n`);
+      sendError(res, 500, 'internal error');
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${shownHost}:${address.port}/v1`,
+    port: address.port,
+    host: address.address,
+    stats,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
