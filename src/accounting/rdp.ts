@@ -34,8 +34,13 @@ function logFactorialTable(n: number): Float64Array {
   return factorialCache;
 }
 
-/** log A_alpha for integer alpha >= 2 and 0 < q < 1. */
-function logAInt(q: number, sigma: number, alpha: number): number {
+/**
+ * log(A_alpha - 1) for integer alpha >= 2 and 0 < q < 1. Since the binomial weights sum to 1,
+ * A_alpha - 1 = sum_{i>=2} binom(alpha, i) q^i (1-q)^(alpha-i) expm1((i^2 - i)/(2 s^2)): every term
+ * is positive, so tiny q keeps full relative precision (summing A_alpha itself, as the reference
+ * libraries do, loses it to the leading 1).
+ */
+function logAMinusOneInt(q: number, sigma: number, alpha: number): number {
   const lgam = logFactorialTable(alpha);
   const logQ = Math.log(q);
   const log1mQ = Math.log1p(-q);
@@ -43,14 +48,21 @@ function logAInt(q: number, sigma: number, alpha: number): number {
   // Terms rise then fall; log-sum-exp against the maximum keeps every exp in range.
   const terms = new Float64Array(alpha + 1);
   let max = -Infinity;
-  for (let i = 0; i <= alpha; i++) {
-    const t = logBinomInt(alpha, i, lgam) + i * logQ + (alpha - i) * log1mQ + (i * i - i) / twoSigma2;
+  for (let i = 2; i <= alpha; i++) {
+    const c = (i * i - i) / twoSigma2;
+    const logExpm1 = c > 1 ? c + Math.log1p(-Math.exp(-c)) : Math.log(Math.expm1(c));
+    const t = logBinomInt(alpha, i, lgam) + i * logQ + (alpha - i) * log1mQ + logExpm1;
     terms[i] = t;
     if (t > max) max = t;
   }
   let sum = 0;
-  for (let i = 0; i <= alpha; i++) sum += Math.exp(terms[i]! - max);
+  for (let i = 2; i <= alpha; i++) sum += Math.exp(terms[i]! - max);
   return max + Math.log(sum);
+}
+
+/** log(1 + e^x) without overflow. */
+function log1pExp(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }
 
 /**
@@ -117,8 +129,9 @@ export function rdpSubsampledGaussian(q: number, sigma: number, order: number, o
   if (q === 0) return 0;
   if (order === Infinity) return Infinity;
   if (q === 1) return order / (2 * sigma * sigma);
-  if (!(order > 1)) throw new RangeError(`RDP order must be > 1, got ${order}`);
-  const logA = Number.isInteger(order) ? logAInt(q, sigma, order) : logAFracSafe(q, sigma, order, options.fractionalSeries ?? 'exact');
+  if (order === 1) return NaN; // KL is not computed for q < 1; the conversion skips order 1 anyway
+  if (!(order > 1)) throw new RangeError(`RDP order must be >= 1, got ${order}`);
+  const logA = Number.isInteger(order) ? log1pExp(logAMinusOneInt(q, sigma, order)) : logAFracSafe(q, sigma, order, options.fractionalSeries ?? 'exact');
   // A_alpha >= 1 in exact arithmetic; rounding can give a hair below, which is 0 divergence.
   return Math.max(0, logA / (order - 1));
 }

@@ -24,7 +24,8 @@ export function checkEpsilon(epsilon: number, where = 'epsilon'): void {
 
 export function checkOrders(orders: readonly number[]): void {
   if (orders.length === 0) throw new UsageError('RDP orders must not be empty');
-  for (const a of orders) if (!(a > 1) || Number.isNaN(a)) throw new UsageError(`RDP orders must all be > 1, got ${a}`);
+  // Order 1 (KL) is accepted as in dp_accounting but plays no part in the conversion.
+  for (const a of orders) if (!(a >= 1) || Number.isNaN(a)) throw new UsageError(`RDP orders must all be >= 1, got ${a}`);
 }
 
 export function checkSegments(segments: readonly Segment[]): void {

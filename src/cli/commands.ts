@@ -5,10 +5,14 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './context.js';
 import { doctorCommand } from './doctor.js';
+import { accountantCommand } from './accountant.js';
 import { serveCommand } from './serve.js';
+import { probeCommand } from './probe.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<GlobalArgs, any>[] = [
   doctorCommand,
+  accountantCommand,
   serveCommand,
+  probeCommand,
 ];

@@ -20,23 +20,22 @@ export interface PmfPower {
   times: number;
 }
 
-/** log sum_k p_k e^{lambda l_k} over the finite part, by log-sum-exp. */
+/**
+ * log sum_k p_k e^{lambda l_k} over the finite part. The weights are a geometric sequence on the
+ * grid, so a Horner pass from the far end (relative to the largest weight, no overflow) needs one
+ * exp per lambda instead of one per grid point.
+ */
 function logMgf(pmf: LossPmf, lambda: number): number {
   const { probs, offset, h } = pmf;
-  let max = -Infinity;
-  for (let k = 0; k < probs.length; k++) {
-    if (probs[k]! > 0) {
-      const v = lambda * (offset + k) * h;
-      if (v > max) max = v;
-    }
+  const n = probs.length;
+  const ratio = Math.exp(-Math.abs(lambda) * h);
+  let acc = 0;
+  if (lambda >= 0) {
+    for (let k = 0; k < n; k++) acc = acc * ratio + probs[k]!; // sum p_k e^{lambda (l_k - l_top)}
+    return acc > 0 ? lambda * (offset + n - 1) * h + Math.log(acc) : -Infinity;
   }
-  if (max === -Infinity) return -Infinity;
-  let sum = 0;
-  for (let k = 0; k < probs.length; k++) {
-    const p = probs[k]!;
-    if (p > 0) sum += p * Math.exp(lambda * (offset + k) * h - max);
-  }
-  return max + Math.log(sum);
+  for (let k = n - 1; k >= 0; k--) acc = acc * ratio + probs[k]!; // sum p_k e^{lambda (l_k - l_bottom)}
+  return acc > 0 ? lambda * offset * h + Math.log(acc) : -Infinity;
 }
 
 /** Chernoff exponents tried: lambda in [1e-2, 1e4], geometric. */

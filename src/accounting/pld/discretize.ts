@@ -13,11 +13,14 @@
  * onto it, P-mass above the highest point goes to +Infinity (both only raise delta).
  */
 import type { LossPmf } from './pmf.js';
-import { SubsampledGaussianLoss, type Direction } from './privacyLoss.js';
+import { SubsampledGaussianLoss, normalLower, normalUpper, type Direction } from './privacyLoss.js';
 import { logNormalCdf } from '../logmath.js';
 
 /** dp_accounting's log_mass_truncation_bound: the grid covers all but ~e^-50 of the P-mass on each side. */
 const LOG_MASS_TRUNCATION = -50;
+
+/** Extra +Infinity mass covering round-off in the interval masses (far below any delta of interest). */
+const ROUNDING_SLACK = 1e-15;
 
 /** z with log Phi(-z) = LOG_MASS_TRUNCATION, by bisection (once). */
 const TAIL_Z = (() => {
@@ -46,16 +49,66 @@ export function discretizeSubsampledGaussian(q: number, sigma: number, direction
   const probs = new Float64Array(n);
   const factor = 1 / -Math.expm1(-h); // 1 / (1 - e^{-h})
 
+  // Normal tails at every grid boundary, computed once and shared by the two intervals it bounds.
+  // The loss is monotone in the outcome x: increasing for remove, decreasing for add.
+  const sign = direction === 'remove' ? 1 : -1;
+  const at = (k: number) => boundaryTails(loss.gInverse(sign * (first + k) * h), sigma);
+  const massBetween = direction === 'remove' ? (a: Tails, b: Tails) => masses(a, b, q) : (a: Tails, b: Tails) => swap(masses(b, a, q));
+
   // Everything at or below the lowest grid point sits on it.
-  probs[0] = loss.intervalMasses(-Infinity, first * h).p;
+  let prev = at(0);
+  probs[0] = massBetween(direction === 'remove' ? MINUS_INFINITY : PLUS_INFINITY, prev).p;
   for (let k = 0; k < n - 1; k++) {
-    const lo = (first + k) * h;
-    const { p, q: qMass } = loss.intervalMasses(lo, lo + h);
+    const next = at(k + 1);
+    const { p, q: qMass } = massBetween(prev, next);
+    prev = next;
     if (p === 0) continue;
+    const lo = (first + k) * h;
     const up = Math.min(p, Math.max(0, (p - Math.exp(lo) * qMass) * factor));
     probs[k + 1] += up;
     probs[k] += p - up;
   }
-  const infinityMass = loss.intervalMasses(last * h, Infinity).p;
+  // At grid points the discrete delta equals the exact one, so float round-off alone could put it a
+  // hair below; ROUNDING_SLACK at +Infinity keeps it an upper bound.
+  const infinityMass = massBetween(prev, direction === 'remove' ? PLUS_INFINITY : MINUS_INFINITY).p + ROUNDING_SLACK;
   return { h, offset: first, probs, infinityMass };
+}
+
+/** Standard normal lower/upper tails at x/s (the N(0, s^2) component) and (x-1)/s (the N(1, s^2) one). */
+interface Tails {
+  z0: number;
+  lower0: number;
+  upper0: number;
+  z1: number;
+  lower1: number;
+  upper1: number;
+}
+
+function boundaryTails(x: number, s: number): Tails {
+  const z0 = x / s;
+  const z1 = (x - 1) / s;
+  return { z0, lower0: normalLower(z0), upper0: normalUpper(z0), z1, lower1: normalLower(z1), upper1: normalUpper(z1) };
+}
+
+const MINUS_INFINITY: Tails = { z0: -Infinity, lower0: 0, upper0: 1, z1: -Infinity, lower1: 0, upper1: 1 };
+const PLUS_INFINITY: Tails = { z0: Infinity, lower0: 1, upper0: 0, z1: Infinity, lower1: 1, upper1: 0 };
+
+/** P(za < Z <= zb) from cached tails, subtracting whichever tails are small (no cancellation). */
+function between(za: number, lowerA: number, upperA: number, zb: number, lowerB: number, upperB: number): number {
+  if (!(zb > za)) return 0;
+  if (za >= 0) return Math.max(0, upperA - upperB);
+  if (zb <= 0) return Math.max(0, lowerB - lowerA);
+  return Math.max(0, 1 - lowerA - upperB);
+}
+
+/** Masses of x in (a, b] under the remove pair: P = (1-q) N(0) + q N(1), Q = N(0). */
+function masses(a: Tails, b: Tails, q: number): { p: number; q: number } {
+  const base = between(a.z0, a.lower0, a.upper0, b.z0, b.lower0, b.upper0);
+  const shifted = between(a.z1, a.lower1, a.upper1, b.z1, b.lower1, b.upper1);
+  return { p: (1 - q) * base + q * shifted, q: base };
+}
+
+/** The add pair is the remove pair with P and Q exchanged. */
+function swap(m: { p: number; q: number }): { p: number; q: number } {
+  return { p: m.q, q: m.p };
 }
