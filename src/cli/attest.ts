@@ -1,0 +1,96 @@
+/** `memaudit attest keygen|verify`: signing keys for attestations, and checking an attestation. */
+import type { Argv, CommandModule } from 'yargs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { AtomicFileWriter, commitAll } from '../core/atomic.js';
+import { ExitCode, UsageError } from '../core/errors.js';
+import { generateSigningKeyPair, loadPublicKey, signingAlgorithms, type SigningAlgorithm } from '../attest/keys.js';
+import { readEnvelope, verifyAttestation } from '../attest/verify.js';
+import { runCommand, type GlobalArgs } from './context.js';
+import { emit, renderTable } from './output.js';
+
+interface KeygenArgs extends GlobalArgs {
+  out: string;
+  algorithm: SigningAlgorithm;
+  force: boolean;
+}
+
+const keygenCommand: CommandModule<GlobalArgs, KeygenArgs> = {
+  command: 'keygen',
+  describe: 'Write DIR/memaudit.key (PKCS#8 PEM, mode 0600) and DIR/memaudit.pub (SPKI PEM)',
+  builder: (y) =>
+    y
+      .option('out', { type: 'string', demandOption: true, describe: 'Folder for the key pair (keep it out of the repository)' })
+      .option('algorithm', { choices: signingAlgorithms, default: 'ecdsa-p256' as SigningAlgorithm, describe: 'ecdsa-p256 (cosign-compatible) or ed25519' })
+      .option('force', { type: 'boolean', default: false, describe: 'Overwrite an existing key pair' }) as unknown as Argv<KeygenArgs>,
+  handler: (args) =>
+    runCommand('attest keygen', async () => {
+      const keyPath = join(args.out, 'memaudit.key');
+      const pubPath = join(args.out, 'memaudit.pub');
+      for (const p of [keyPath, pubPath]) if (existsSync(p) && !args.force) throw new UsageError(`${p} already exists (use --force to replace the key pair)`);
+      const pair = generateSigningKeyPair(args.algorithm);
+      const key = new AtomicFileWriter(keyPath, { mode: 0o600 });
+      const pub = new AtomicFileWriter(pubPath, { mode: 0o644 });
+      await key.write(pair.privateKeyPem);
+      await pub.write(pair.publicKeyPem);
+      await commitAll([key, pub]);
+      emit(args, { privateKey: keyPath, publicKey: pubPath, algorithm: pair.algorithm, keyid: pair.keyid }, () =>
+        `${pair.algorithm} key pair written:\n  ${keyPath} (private, mode 0600: sign with --sign-key or $MEMAUDIT_SIGNING_KEY)\n  ${pubPath} (public: give to verifiers)\nkeyid ${pair.keyid}`,
+      );
+    }),
+};
+
+interface VerifyArgs extends GlobalArgs {
+  attestation: string;
+  key: string;
+  model?: string;
+}
+
+const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
+  command: 'verify',
+  describe: 'Exit 0 only if the signature holds under --key and (with --model) every attested model file is unchanged',
+  builder: (y) =>
+    y
+      .option('attestation', { type: 'string', demandOption: true, describe: 'RUN_DIR/attestation.dsse.json' })
+      .option('key', { type: 'string', demandOption: true, describe: 'Public key (memaudit.pub, SPKI PEM)' })
+      .option('model', { type: 'string', describe: 'Model directory whose files must match the attested subjects' }) as unknown as Argv<VerifyArgs>,
+  handler: (args) =>
+    runCommand('attest verify', async () => {
+      const envelope = readEnvelope(args.attestation);
+      const { key } = loadPublicKey(args.key);
+      const v = await verifyAttestation(envelope, key, args.model);
+      const predicate = (v.statement?.predicate ?? {}) as { verdict?: string; policy?: { name: string } };
+      const result = {
+        ok: v.ok,
+        problem: v.problem,
+        keyid: v.keyid ?? null,
+        predicateType: v.statement?.predicateType ?? null,
+        verdict: predicate.verdict ?? null,
+        subjects: v.statement?.subject.length ?? 0,
+        modelChecked: args.model !== undefined,
+        files: v.subjects,
+      };
+      emit(args, result, () => {
+        if (!v.ok) return '';
+        const rows = [['item', 'value'], ['signature', `valid (keyid ${v.keyid ?? 'not given'})`], ['verdict attested', predicate.verdict ?? '-'], ['subjects', String(result.subjects)]];
+        if (args.model) rows.push(['model files', `${v.subjects.length} match their attested sha256`]);
+        return renderTable(rows);
+      });
+      if (!v.ok) {
+        process.stderr.write(`memaudit attest verify: ${args.attestation}: ${v.problem}\n`);
+        return ExitCode.gateFailed;
+      }
+      return ExitCode.ok;
+    }),
+};
+
+export const attestCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+  command: 'attest',
+  describe: 'Signing keys and verification of attestations (in-toto Statement v1 in a DSSE envelope)',
+  builder: (y) =>
+    y
+      .command(keygenCommand as unknown as CommandModule<GlobalArgs, GlobalArgs>)
+      .command(verifyCommand as unknown as CommandModule<GlobalArgs, GlobalArgs>)
+      .demandCommand(1, 'Name a subcommand: keygen or verify'),
+  handler: () => {},
+};

@@ -1,0 +1,146 @@
+/**
+ * The report's content as a neutral document (headings, paragraphs, tables, charts), rendered
+ * to Markdown and to HTML by their own small renderers, so both say exactly the same thing.
+ * Only counts, digests, canary ids and metrics go in: never canary text or generations.
+ */
+import type { Reason, VerdictName } from '../policy/verdict.js';
+import { reportCharts, type Chart } from './charts.js';
+import type { Report } from './types.js';
+
+export type Block =
+  | { kind: 'heading'; level: 2 | 3; text: string }
+  | { kind: 'paragraph'; text: string }
+  | { kind: 'table'; header: string[]; rows: string[][] }
+  | { kind: 'chart'; chart: Chart };
+
+export interface ReportDocument {
+  title: string;
+  verdict: VerdictName;
+  blocks: Block[];
+}
+
+const num = (x: unknown): number => (typeof x === 'number' ? x : Number(x));
+
+/** Human number: 4 significant digits, exponent only for tiny or huge magnitudes. */
+export function show(value: unknown): string {
+  if (value === null || value === undefined) return '-';
+  const x = num(value);
+  if (!Number.isFinite(x)) return String(x);
+  if (x !== 0 && (Math.abs(x) < 1e-3 || Math.abs(x) >= 1e6)) return x.toExponential(3);
+  return String(Number(x.toPrecision(4)));
+}
+
+export const verdictHeadline: Record<VerdictName, string> = {
+  PHI: 'PHI: the model weights must be treated as PHI.',
+  NOT_PHI: 'NOT_PHI: the evidence clears the model under this policy.',
+  INCONCLUSIVE: 'INCONCLUSIVE: not enough evidence to clear the model; treat the weights as PHI until it is.',
+};
+
+export function reasonRows(reasons: Reason[]): string[][] {
+  return reasons.map((r) => [r.outcome, r.probe, r.metric, show(r.value), r.threshold === null ? '-' : `${r.comparator ?? ''} ${show(r.threshold)}`.trim(), r.message]);
+}
+const reasonHeader = ['outcome', 'probe', 'metric', 'value', 'pass if', 'why'];
+
+export function buildDocument(report: Report): ReportDocument {
+  const v = report.verdict;
+  const blocks: Block[] = [];
+  const charts = new Map(reportCharts(report).map((c) => [c.id, c]));
+  const p = (text: string) => blocks.push({ kind: 'paragraph', text });
+  const h = (level: 2 | 3, text: string) => blocks.push({ kind: 'heading', level, text });
+  const table = (header: string[], rows: string[][]) => blocks.push({ kind: 'table', header, rows });
+  const chart = (id: Chart['id']) => {
+    const c = charts.get(id);
+    if (c) blocks.push({ kind: 'chart', chart: c });
+  };
+
+  p(verdictHeadline[v.verdict]);
+  h(2, 'Why');
+  table(reasonHeader, reasonRows(v.reasons));
+
+  h(2, 'What was audited');
+  const t = report.target;
+  const m = report.manifest;
+  table(['item', 'value'], [
+    ['target', `${t.target} (${t.kind}, ${t.task}${t.model ? `, model ${t.model}` : ''})`],
+    ['target digest (sha256)', t.digest],
+    ['model files', t.files ? `${t.files.length} files, each attested by sha256` : 'none (API target: the endpoint descriptor is attested)'],
+    ['canaries', `pack ${m.pack}, ${m.mode} insertion, secret space 2^${show(m.spaceSizeLog2)}; inserted ${m.byRepetitions.map((g) => `${g.count} x${g.repetitions}`).join(', ') || 'none'}; ${m.references} references`],
+    ['manifest (sha256)', m.digest],
+    ['training data before / after insertion (sha256)', `${m.input.sha256} (${m.input.records} records) / ${m.output.sha256} (${m.output.records} records)`],
+    ['policy', `${v.policy.name} (${v.policy.source}), sha256 ${v.policy.digest}`],
+    ['memaudit / backend / seed', `${report.toolVersion} / ${report.backend} / ${report.seed}`],
+    ['run', `${report.startedAt} to ${report.finishedAt}`],
+  ]);
+
+  const ex = report.results.exposure;
+  if (ex) {
+    h(2, 'Exposure (Secret Sharer)');
+    p(`Exposure = log2 |R| - log2 rank of the canary's secret among all ${show(ex.spaceSizeLog2)}-bit candidates. A never-inserted canary has exposure about 1 bit on average; ${show(ex.spaceSizeLog2)} bits means the secret is the model's first choice.`);
+    table(['inserted', 'canaries', 'mean bits', 'max bits'], [
+      ...ex.byRepetitions.map((g) => [`${g.repetitions}x`, String(g.count), show(g.meanExposureBits), show(g.maxExposureBits)]),
+      ['reference (0x)', String(ex.reference.count), show(ex.reference.meanExposureBits), show(ex.reference.maxExposureBits)],
+    ]);
+    if (ex.insertedVsReference) p(`Inserted vs reference (${ex.insertedVsReference.test}): statistic ${show(ex.insertedVsReference.statistic)}, p = ${show(ex.insertedVsReference.pValue)}.`);
+    chart('exposure');
+  }
+
+  const xt = report.results.extraction;
+  if (xt) {
+    h(2, 'Extraction');
+    table(['inserted', 'attempted', 'secret reproduced'], xt.targeted.byRepetitions.map((g) => [g.repetitions === 0 ? 'reference (0x)' : `${g.repetitions}x`, String(g.count), String(g.extracted)]));
+    const ids = Object.entries(xt.untargeted.identifiers);
+    p(`Untargeted: ${xt.untargeted.samples} samples; identifier-shaped strings found: ${ids.length ? ids.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}; verbatim training matches: ${xt.untargeted.verbatimTrainingMatches ?? 'not checked'}. Generations are recorded by digest only.`);
+  }
+
+  const mb = report.results.membership;
+  if (mb) {
+    h(2, 'Membership inference');
+    p('The gate reads TPR at a low FPR; AUC is shown but never decides (attacks with the same AUC differ tenfold at low FPR).');
+    const ci = (a: (typeof mb.attacks)[number], k: '0.001' | '0.01' | '0.1') => {
+      const i = a.tprAtFprInterval?.[k];
+      return i ? `${show(a.tprAtFpr[k])} [${show(i.lower)}, ${show(i.upper)}]` : show(a.tprAtFpr[k]);
+    };
+    table(['attack', 'members', 'non-members', 'AUC', 'TPR @ 0.1% FPR', 'TPR @ 1% FPR', 'TPR @ 10% FPR'], mb.attacks.map((a) => [a.name, String(a.members), String(a.nonMembers), show(a.auc), ci(a, '0.001'), ci(a, '0.01'), ci(a, '0.1')]));
+    chart('roc');
+  }
+
+  h(2, 'Differential privacy');
+  const l = report.ledger;
+  if (!l) p('No DP ledger is available for this target.');
+  else if (!l.dp) p('The model was trained without differential privacy.');
+  else {
+    table(['item', 'value'], [
+      ['claimed epsilon', `${show(l.epsilon[l.accountant])} (${l.accountant}); RDP ${show(l.epsilon.rdp)}, PLD ${show(l.epsilon.pld)}`],
+      ['delta', show(l.delta)],
+      ['steps / noise multiplier / sampling rate / clip norm', `${l.steps} / ${show(l.noiseMultiplier)} / ${show(l.samplingRate)} / ${show(l.clipNorm)}`],
+      ['noise source', l.noiseSource === 'seeded' ? 'seeded (reproducible; not for production)' : 'CSPRNG'],
+    ]);
+    chart('epsilon');
+  }
+  const da = report.results['dp-audit'];
+  if (da) {
+    p(`Empirical audit (${da.method}, ${da.canaries} canaries, ${da.confidence} confidence): epsilon >= ${show(da.epsilonLowerBound)}${da.claimedEpsilon === null ? '' : ` against a claim of ${show(da.claimedEpsilon)}`}${da.refuted ? ': the DP claim is REFUTED.' : '.'} A low lower bound is not evidence of privacy: ${da.canaries} canaries could never show more than ${show(da.ceiling)}.`);
+  }
+
+  if (report.failures.length > 0) {
+    h(2, 'Probes that could not decide');
+    table(['probe', 'kind', 'message'], report.failures.map((f) => [f.probe, f.kind + (f.capability ? ` (${f.capability})` : ''), f.message]));
+  }
+
+  h(2, 'Every check');
+  table(reasonHeader, reasonRows(v.checks));
+
+  h(2, 'Policy');
+  const pol = report.policy;
+  table(['setting', 'value', 'why'], [
+    ['alpha', show(pol.alpha), pol.alphaWhy ?? ''],
+    ['required probes', pol.requiredProbes.join(', '), pol.requiredProbesWhy ?? ''],
+    ['power', `>= ${pol.power.minCanariesPerRepetition} canaries per repetition count, >= ${pol.power.minReferenceCanaries} references, secret space >= 2^${pol.power.minSecretSpaceBits}`, pol.power.why ?? ''],
+    ['exposure', `max ${pol.exposure.maxBits} bits`, pol.exposure.why ?? ''],
+    ['extraction', `max ${pol.extraction.maxExtracted} extracted`, pol.extraction.why ?? ''],
+    ['membership', `TPR <= ${pol.membership.maxTpr} at FPR ${pol.membership.fpr}`, pol.membership.why ?? ''],
+    ['DP', `${pol.dp.required ? 'required' : 'not required'}; epsilon <= ${pol.dp.maxEpsilon}, delta <= ${pol.dp.maxDelta}`, pol.dp.why ?? ''],
+  ]);
+  p('This report holds no training records and no model generations: only digests, counts, canary ids and metrics.');
+  return { title: `memaudit report: ${v.verdict}`, verdict: v.verdict, blocks };
+}

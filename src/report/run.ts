@@ -1,0 +1,164 @@
+/**
+ * One audit run: the probes the policy requires (through the shared probe session of
+ * probes/common.ts), the verdict, report.json/.md/.html and the attestation, written together,
+ * then one audit log entry. Probe failures the verdict understands (a missing capability, not
+ * enough evidence) become INCONCLUSIVE reasons; any other error stops the run with nothing written.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { openProbeSession, runProbe } from '../../probes/common.js';
+import { findProbe } from '../../probes/registry.js';
+import type { ProbeName, ProbeResult } from '../../probes/types.js';
+import { readPrivacyLedger } from '../accounting/privacyFile.js';
+import { appendAuditLog, auditLogHead, type AuditLogHead } from '../attest/audit-log.js';
+import { attestationFileName, attestStatement } from '../attest/attestation.js';
+import type { LoadedPrivateKey } from '../attest/keys.js';
+import { privacyAuditStatement } from '../attest/predicate.js';
+import type { BackendPreference } from '../core/backend.js';
+import { CapabilityError, InconclusiveError } from '../core/errors.js';
+import { sha256Hex } from '../core/hash.js';
+import type { Progress } from '../core/progress.js';
+import type { OpenTargetOptions } from '../targets/options.js';
+import type { TargetDescriptor } from '../targets/target.js';
+import { summarizeManifest, type LedgerEvidence, type ProbeFailure, type ProbeResults } from '../policy/evidence.js';
+import { loadPolicy } from '../policy/load.js';
+import type { Policy } from '../policy/types.js';
+import type { Verdict } from '../policy/verdict.js';
+import { buildReport, serializeReport } from './assemble.js';
+import { renderHtml } from './html.js';
+import { renderMarkdown } from './markdown.js';
+import type { Report } from './types.js';
+import { writeRunFiles } from './write.js';
+
+export interface AuditRunOptions {
+  target: string;
+  targetOptions?: OpenTargetOptions;
+  manifestPath: string;
+  policyPath?: string;
+  outDir: string;
+  seed?: string;
+  backend?: BackendPreference;
+  progress?: Progress;
+  signingKey: LoadedPrivateKey | null;
+  /** Where to append the run's entry; null for no log (library use). */
+  auditLogPath: string | null;
+  purpose?: string;
+  /** Options per probe (checked by each probe's option specs). */
+  probeOptions?: Partial<Record<ProbeName, Record<string, unknown>>>;
+}
+
+export interface AuditRunResult {
+  report: Report;
+  verdict: Verdict;
+  reportPath: string;
+  attestationPath: string;
+  signed: boolean;
+  keyid: string | null;
+  probesRun: ProbeName[];
+}
+
+/** The model's DP ledger: privacy.json of a local model directory; null when unknown (APIs, foreign models). */
+export function ledgerFor(target: TargetDescriptor): LedgerEvidence | null {
+  if (target.kind !== 'local') return null;
+  const dir = existsSync(target.target) && statSync(target.target).isDirectory() ? target.target : null;
+  const file = dir ? join(dir, 'privacy.json') : null;
+  return file && existsSync(file) ? (readPrivacyLedger(file) as LedgerEvidence) : null;
+}
+
+/** Required probes, plus dp-audit when the model claims DP and the policy asks to audit claims. */
+export function probesToRun(policy: Policy, ledger: LedgerEvidence | null): ProbeName[] {
+  const names = [...policy.requiredProbes];
+  if (ledger?.dp && policy.dp.auditWhenClaimed && !names.includes('dp-audit')) names.push('dp-audit');
+  return names;
+}
+
+export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
+  // Everything a user can get wrong is checked before the model loads or an API is called.
+  const policy = loadPolicy(o.policyPath);
+  const logHead: AuditLogHead | null = o.auditLogPath ? auditLogHead(o.auditLogPath) : null;
+  const session = await openProbeSession({
+    target: o.target,
+    targetOptions: o.targetOptions,
+    manifestPath: o.manifestPath,
+    seed: o.seed,
+    backend: o.backend,
+    progress: o.progress,
+  });
+  const startedAt = new Date().toISOString();
+  const results: ProbeResults = {};
+  const failures: ProbeFailure[] = [];
+  const probesRun: ProbeName[] = [];
+  let ledger: LedgerEvidence | null;
+  try {
+    ledger = ledgerFor(session.targetDescriptor);
+    for (const name of probesToRun(policy.policy, ledger)) {
+      const probe = findProbe(name);
+      if (!probe) {
+        failures.push({ probe: name, kind: 'inconclusive', message: `probe ${name} is not available in this memaudit build` });
+        continue;
+      }
+      try {
+        const result = await runProbe(probe, session.contextFor(probe, o.probeOptions?.[name] ?? {}));
+        (results as Record<string, ProbeResult>)[name] = result;
+        probesRun.push(name);
+      } catch (e) {
+        if (e instanceof CapabilityError) failures.push({ probe: name, kind: 'capability', capability: e.capability, message: e.message });
+        else if (e instanceof InconclusiveError) failures.push({ probe: name, kind: 'inconclusive', message: e.message });
+        else throw e;
+      }
+    }
+  } finally {
+    session.progress.done();
+    await session.close();
+  }
+
+  const { report, verdict } = buildReport(
+    {
+      target: session.targetDescriptor,
+      backend: session.backend,
+      seed: session.seed,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      manifest: summarizeManifest(session.manifest.manifest, session.manifest.digest),
+      results,
+      failures,
+      ledger,
+    },
+    policy,
+  );
+  const reportJson = serializeReport(report);
+  const reportSha = sha256Hex(reportJson);
+  const attestation = attestStatement(privacyAuditStatement(report, reportSha, logHead), o.signingKey);
+  const attestationJson = JSON.stringify(attestation.envelope, null, 2) + '\n';
+  const [reportPath, , , attestationPath] = await writeRunFiles(
+    o.outDir,
+    [
+      { name: 'report.json', content: reportJson },
+      { name: 'report.md', content: renderMarkdown(report) },
+      { name: 'report.html', content: renderHtml(report) },
+      { name: attestationFileName, content: attestationJson },
+    ],
+    session.manifest.manifest,
+  );
+  if (o.auditLogPath) {
+    appendAuditLog(
+      {
+        command: 'audit',
+        purpose: o.purpose,
+        inputs: [
+          { name: 'target', sha256: report.target.digest },
+          { name: 'manifest', sha256: report.manifest.digest },
+          { name: 'policy', sha256: verdict.policy.digest },
+        ],
+        outputs: [
+          { name: reportPath!, sha256: reportSha },
+          { name: attestationPath!, sha256: sha256Hex(attestationJson) },
+        ],
+        exitCode: verdict.exitCode,
+        verdict: verdict.verdict,
+      },
+      o.auditLogPath,
+    );
+  }
+  return { report, verdict, reportPath: reportPath!, attestationPath: attestationPath!, signed: attestation.signed, keyid: attestation.keyid, probesRun };
+}

@@ -1,0 +1,125 @@
+/**
+ * A minimal SVG plotting kit for the report's charts: linear and log10 axes, polylines, points,
+ * reference lines and a legend. Output is static markup (no script, no external resources) so
+ * the HTML report renders anywhere, offline.
+ */
+
+export function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+export interface Axis {
+  min: number;
+  max: number;
+  log?: boolean;
+  label: string;
+  /** Tick values; defaults to decades (log) or 5 even steps (linear). */
+  ticks?: number[];
+  tickLabel?: (v: number) => string;
+}
+
+export interface Series {
+  name: string;
+  color: string;
+  points: [number, number][];
+  /** line (default), points, or both. */
+  style?: 'line' | 'points' | 'both';
+  dashed?: boolean;
+}
+
+export interface ChartSpec {
+  title: string;
+  /** Text alternative for screen readers and for the Markdown report. */
+  description: string;
+  x: Axis;
+  y: Axis;
+  series: Series[];
+  width?: number;
+  height?: number;
+}
+
+const margin = { left: 62, right: 16, top: 34, bottom: 46 };
+
+function scale(axis: Axis, length: number, invert: boolean): (v: number) => number {
+  const f = axis.log ? Math.log10 : (v: number) => v;
+  const lo = f(axis.min);
+  const hi = f(axis.max);
+  return (v: number) => {
+    const clamped = Math.min(Math.max(v, axis.min), axis.max);
+    const t = hi === lo ? 0.5 : (f(clamped) - lo) / (hi - lo);
+    return invert ? length * (1 - t) : length * t;
+  };
+}
+
+function defaultTicks(axis: Axis): number[] {
+  if (axis.ticks) return axis.ticks;
+  if (axis.log) {
+    const out: number[] = [];
+    for (let e = Math.ceil(Math.log10(axis.min) - 1e-9); e <= Math.floor(Math.log10(axis.max) + 1e-9); e++) out.push(10 ** e);
+    return out;
+  }
+  const step = (axis.max - axis.min) / 5;
+  return Array.from({ length: 6 }, (_, i) => axis.min + i * step);
+}
+
+function defaultLabel(axis: Axis, v: number): string {
+  if (axis.tickLabel) return axis.tickLabel(v);
+  if (axis.log) return v >= 1 ? String(v) : v.toExponential(0).replace('e-', 'e−');
+  return String(Number(v.toPrecision(3)));
+}
+
+const fmt = (v: number) => v.toFixed(1);
+
+export function renderChart(spec: ChartSpec): string {
+  const width = spec.width ?? 560;
+  const height = spec.height ?? 340;
+  const w = width - margin.left - margin.right;
+  const h = height - margin.top - margin.bottom;
+  const sx = scale(spec.x, w, false);
+  const sy = scale(spec.y, h, true);
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img">`,
+    `<title>${escapeXml(spec.title)}</title><desc>${escapeXml(spec.description)}</desc>`,
+    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="600">${escapeXml(spec.title)}</text>`,
+    `<g transform="translate(${margin.left},${margin.top})" font-size="11">`,
+    `<rect width="${w}" height="${h}" fill="#fff" stroke="#999"/>`,
+  );
+  for (const t of defaultTicks(spec.x)) {
+    const x = fmt(sx(t));
+    parts.push(`<line x1="${x}" x2="${x}" y1="0" y2="${h}" stroke="#eee"/><text x="${x}" y="${h + 15}" text-anchor="middle">${escapeXml(defaultLabel(spec.x, t))}</text>`);
+  }
+  for (const t of defaultTicks(spec.y)) {
+    const y = fmt(sy(t));
+    parts.push(`<line x1="0" x2="${w}" y1="${y}" y2="${y}" stroke="#eee"/><text x="-6" y="${y}" dy="4" text-anchor="end">${escapeXml(defaultLabel(spec.y, t))}</text>`);
+  }
+  parts.push(
+    `<text x="${w / 2}" y="${h + 34}" text-anchor="middle">${escapeXml(spec.x.label)}</text>`,
+    `<text transform="translate(-46,${h / 2}) rotate(-90)" text-anchor="middle">${escapeXml(spec.y.label)}</text>`,
+  );
+  for (const s of spec.series) {
+    const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+    if (pts.length === 0) continue;
+    const style = s.style ?? 'line';
+    const cls = `series`;
+    if (style !== 'points') {
+      const d = pts.map(([x, y]) => `${fmt(sx(x))},${fmt(sy(y))}`).join(' ');
+      parts.push(`<polyline class="${cls}" data-series="${escapeXml(s.name)}" points="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    }
+    if (style !== 'line') {
+      parts.push(`<g class="${cls}" data-series="${escapeXml(s.name)}" fill="${s.color}" fill-opacity="0.75">`);
+      for (const [x, y] of pts) parts.push(`<circle cx="${fmt(sx(x))}" cy="${fmt(sy(y))}" r="3"/>`);
+      parts.push('</g>');
+    }
+  }
+  // Legend, top-left inside the plot.
+  spec.series.forEach((s, i) => {
+    const y = 14 + i * 15;
+    parts.push(
+      `<line x1="8" x2="26" y1="${y - 4}" y2="${y - 4}" stroke="${s.color}" stroke-width="3"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/>`,
+      `<text x="30" y="${y}">${escapeXml(s.name)}</text>`,
+    );
+  });
+  parts.push('</g></svg>');
+  return parts.join('\n');
+}

@@ -1,0 +1,26 @@
+/**
+ * Writes a run's outputs together: every file appears, or none does (a failure or interrupt
+ * leaves no partial run directory contents). Each text is checked for canary text first.
+ */
+import { join } from 'node:path';
+import { AtomicFileWriter, commitAll } from '../core/atomic.js';
+import type { Manifest } from '../canary/types.js';
+import { assertNoCanaryText } from './phi-guard.js';
+
+export interface OutputFile {
+  name: string;
+  content: string;
+}
+
+export async function writeRunFiles(runDir: string, files: OutputFile[], manifest?: Manifest): Promise<string[]> {
+  if (manifest) for (const f of files) assertNoCanaryText(f.content, manifest, f.name);
+  const writers = files.map((f) => new AtomicFileWriter(join(runDir, f.name)));
+  try {
+    for (let i = 0; i < files.length; i++) await writers[i]!.write(files[i]!.content);
+    await commitAll(writers);
+  } catch (e) {
+    for (const w of writers) await w.abort();
+    throw e;
+  }
+  return writers.map((w) => w.path);
+}
