@@ -8,6 +8,10 @@ import { doctorCommand } from './doctor.js';
 import { accountantCommand } from './accountant.js';
 import { serveCommand } from './serve.js';
 import { probeCommand } from './probe.js';
+import { auditCommand } from './audit.js';
+import { gateCommand } from './gate.js';
+import { attestCommand } from './attest.js';
+import { auditLogCommand } from './audit-log.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<GlobalArgs, any>[] = [
@@ -15,4 +19,8 @@ export const commands: CommandModule<GlobalArgs, any>[] = [
   accountantCommand,
   serveCommand,
   probeCommand,
+  auditCommand,
+  gateCommand,
+  attestCommand,
+  auditLogCommand,
 ];
