@@ -8,6 +8,9 @@ import type { Progress } from '../src/core/progress.js';
 import type { Rng } from '../src/core/rng.js';
 import type { Target, TargetCapabilities, TargetDescriptor } from '../src/targets/target.js';
 import type { ProbeName, ProbeResult } from './types.js';
+import type { NumberRule } from '../src/cli/options.js';
+import type { JsonSchema } from '../src/core/schema.js';
+import { exposureProbe } from './exposure.js';
 
 export interface ProbeContext {
   target: Target;
@@ -29,9 +32,27 @@ export interface ProbeModule<R extends ProbeResult = ProbeResult> {
   /** Capabilities of which the probe needs at least one group; see `needs`. */
   needs: (capabilities: TargetCapabilities) => string | null;
   run(ctx: ProbeContext): Promise<R>;
+  /** Probe-specific options: flags of `memaudit probe <name>` (kebab-case of `name`), also settable by `audit`. */
+  options?: readonly ProbeOptionSpec[];
+  /** JSON Schema of the result (the run-info fields are checked by probes/common.ts); validated before writing. */
+  resultSchema?: JsonSchema;
+  /** Rows of the short terminal table after a run (first row is the header). */
+  summary?(result: R): (string | number | null)[][];
 }
 
-export const probes: ProbeModule[] = [];
+/** One probe-specific option; ctx.options[name] holds its value (the default when not given). */
+export interface ProbeOptionSpec {
+  /** camelCase key, e.g. "beamWidth" (flag --beam-width). */
+  name: string;
+  type: 'number' | 'string' | 'boolean';
+  describe: string;
+  default?: number | string | boolean;
+  /** Range rule for numbers (integer, bounds), enforced with a one-line error. */
+  rule?: NumberRule;
+  choices?: readonly string[];
+}
+
+export const probes: ProbeModule[] = [exposureProbe];
 
 export function findProbe(name: string): ProbeModule | undefined {
   return probes.find((p) => p.name === name);

@@ -186,18 +186,19 @@ export function fitSkewNormal(values: ArrayLike<number>): SkewNormal {
   ];
   let best: { x: number[]; f: number } | undefined;
   for (const start of starts) {
-    // A restart from the optimum guards against Nelder-Mead's premature collapse.
-    let r = nelderMead(negLogLik, start, 0.5);
-    r = nelderMead(negLogLik, r.x, 0.1);
+    const r = nelderMead(negLogLik, start, 0.5);
     if (!best || r.f < best.f) best = r;
   }
+  // A restart from the optimum guards against Nelder-Mead's premature collapse.
+  const restart = nelderMead(negLogLik, best!.x, 0.1);
+  if (restart.f < best!.f) best = restart;
   const [xi, logOmega, alpha] = best!.x as [number, number, number];
   return { xi: mean + sd * xi, omega: sd * Math.exp(logOmega), alpha };
 }
 
 /**
  * Nelder-Mead simplex minimization (Nelder & Mead 1965; standard coefficients 1, 2, 0.5, 0.5),
- * stopping when the simplex's function values and vertices agree to 1e-10.
+ * stopping when the simplex's function values agree to 1e-9 (relative) and its vertices to 1e-7.
  */
 function nelderMead(f: (x: readonly number[]) => number, start: readonly number[], size: number, maxIter = 5000): { x: number[]; f: number } {
   const dim = start.length;
@@ -214,7 +215,7 @@ function nelderMead(f: (x: readonly number[]) => number, start: readonly number[
     const worst = simplex[dim]!;
     const spread = Math.abs(worst.f - bestV.f);
     const extent = Math.max(...simplex.slice(1).map((s) => Math.max(...s.x.map((xi, i) => Math.abs(xi - bestV.x[i]!)))));
-    if (spread <= 1e-10 * (1 + Math.abs(bestV.f)) && extent <= 1e-10) break;
+    if (spread <= 1e-9 * (1 + Math.abs(bestV.f)) && extent <= 1e-7) break;
     const centroid = new Array<number>(dim).fill(0);
     for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) centroid[j]! += simplex[i]!.x[j]! / dim;
     const reflected = combine(centroid, worst.x, -1);

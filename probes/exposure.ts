@@ -1,0 +1,314 @@
+/**
+ * Exposure of every canary in a manifest (Carlini, Liu, Erlingsson, Kos, Song, "The Secret
+ * Sharer", USENIX Security 2019; reference/probes.md 2.1):
+ *
+ *   exposure(s) = log2 |R| - log2 rank(s),   rank(s) = |{ r in R : Px(r) <= Px(s) }|
+ *
+ * where Px is the log-perplexity of a secret after the canary's prefix. Exact mode enumerates the
+ * whole secret space R (shared prefixes, batched: probes/secret-scoring.ts); estimated mode scores
+ * the reference canaries' secrets plus candidates sampled uniformly from R, fits a skew-normal to
+ * their log-perplexities and takes exposure = -log2 CDF(Px(s)) (section 4.3 of the paper), which
+ * reaches beyond log2(samples). Inserted canaries are compared with the references (never
+ * inserted, the baseline) by a one-sided rank test.
+ */
+import gammaln from '@stdlib/math-base-special-gammaln';
+import { secretSpaceFromSpec } from '../src/canary/secret-space.js';
+import type { ManifestCanary, SecretSpace } from '../src/canary/types.js';
+import { UsageError } from '../src/core/errors.js';
+import { fmt } from '../src/cli/output.js';
+import type { JsonSchema } from '../src/core/schema.js';
+import { probeRunInfo } from './common.js';
+import { mannWhitneyGreater } from './rank-test.js';
+import type { ProbeContext, ProbeModule } from './registry.js';
+import { SecretScorer, type ScoringMethod } from './secret-scoring.js';
+import { fitSkewNormal, skewNormalLogCdf, type SkewNormal } from './skew-normal.js';
+import type { CanaryExposure, ExposureGroup, ExposureResult } from './types.js';
+
+export type ExposureMode = 'auto' | 'exact' | 'estimated';
+
+export interface ExposureOptions {
+  mode: ExposureMode;
+  /** Largest space enumerated exactly in auto mode (and allowed in exact mode). */
+  maxExact: number;
+  /** Candidates sampled per canary in estimated mode (the reference canaries' secrets are added). */
+  samples: number;
+  scoring: ScoringMethod | 'auto';
+}
+
+export const defaultExposureOptions: ExposureOptions = { mode: 'auto', maxExact: 1_000_000, samples: 2000, scoring: 'auto' };
+
+/** Per-canary result with the extras of estimated mode. */
+export interface CanaryExposureDetail extends CanaryExposure {
+  /** Estimated mode: the sampling estimate log2 N - log2(1 + #{samples with Px <= Px(s)}), capped at log2 N. */
+  interpolatedExposureBits?: number;
+  /** Estimated mode: -log2 CDF of the whole-sample skew-normal fit (the paper's extrapolation, for comparison). */
+  skewNormalExposureBits?: number;
+  /** Estimated mode: the skew-normal fitted to the candidates' log-perplexities (nats). */
+  fit?: SkewNormal;
+}
+
+export interface ExposureResultDetail extends ExposureResult {
+  mode: 'exact' | 'estimated';
+  scoring: ScoringMethod;
+  /** Candidates scored per canary (the whole space, or the samples). */
+  candidatesPerCanary: number;
+  /** Contexts (prefix-shared) or texts (per-text) the target scored in total. */
+  modelQueries: number;
+  /** Mean exposure of a secret whose rank is uniform over R (an unmemorized canary): about 1/ln 2 = 1.44 bits. */
+  randomBaselineBits: number;
+  canaries: CanaryExposureDetail[];
+}
+
+// ---- the math -----------------------------------------------------------------------------------
+
+/** Exact rank: candidates at least as likely as the secret (ties count against it, as in the paper). */
+export function exactRank(all: ArrayLike<number>, secretPx: number): number {
+  let rank = 0;
+  for (let i = 0; i < all.length; i++) if (all[i]! <= secretPx) rank++;
+  return rank;
+}
+
+export function exposureFromRank(log2Size: number, rank: number): number {
+  return log2Size - Math.log2(rank);
+}
+
+/**
+ * E[log2|R| - log2 U] for U uniform on 1..|R|: log2|R| - log2(|R|!)/|R|, the exposure expected of a
+ * canary the model has not memorized (tends to 1/ln 2 for large spaces).
+ */
+export function randomBaselineBits(log2Size: number): number {
+  if (log2Size > 40) return 1 / Math.LN2;
+  const size = 2 ** log2Size;
+  return log2Size - gammaln(size + 1) / Math.LN2 / size;
+}
+
+/** Samples below the secret needed before the empirical fraction is trusted over the fitted tail. */
+export const EMPIRICAL_MIN_BELOW = 10;
+
+/**
+ * Estimated exposure from sampled candidates' log-perplexities. The candidate CDF at the secret,
+ * F = P(Px(r) <= Px(s)), is the empirical fraction when at least EMPIRICAL_MIN_BELOW samples lie
+ * at or below the secret; further out, where samples run out (beyond log2 N bits), it is the
+ * fitted skew-normal's tail anchored at the sample quantile where the data end:
+ *
+ *   F = (k0/N) * CDF_sn(Px(s)) / CDF_sn(x_(k0)),   x_(k0) the k0-th smallest sample,
+ *
+ * so the fit only supplies the shape of the tail (Carlini et al. 2019, 4.3, fit the whole sample;
+ * a real model's candidate distribution is not exactly skew-normal and anchoring keeps the bulk
+ * error out of the tail). The estimated rank counts the secret itself: rank = 1 + |R| F, so
+ * exposure = log2|R| - log2 rank never exceeds log2|R|.
+ */
+export function estimatedExposure(samples: ArrayLike<number>, secretPx: number, fit: SkewNormal, log2Size: number): { exposureBits: number; log2Rank: number } {
+  const sorted = Float64Array.from(samples).sort();
+  const n = sorted.length;
+  let below = 0;
+  while (below < n && sorted[below]! <= secretPx) below++;
+  const k0 = Math.min(EMPIRICAL_MIN_BELOW, n);
+  let log2F: number;
+  if (below >= k0) {
+    log2F = Math.log2(below / n);
+  } else {
+    const anchor = sorted[k0 - 1]!;
+    log2F = Math.log2(k0 / n) + (skewNormalLogCdf(secretPx, fit) - skewNormalLogCdf(anchor, fit)) / Math.LN2;
+  }
+  // log2(1 + |R| F) without overflow for spaces beyond 2^1023.
+  const t = log2Size + log2F;
+  const log2Rank = t > 50 ? t : Math.log2(1 + 2 ** t);
+  return { exposureBits: Math.max(0, log2Size - log2Rank), log2Rank };
+}
+
+/** Carlini et al.'s extrapolation as published: -log2 CDF_sn(Px(s)), capped at log2|R|. */
+export function skewNormalExposure(fit: SkewNormal, secretPx: number, log2Size: number): number {
+  return Math.min(log2Size, Math.max(0, -skewNormalLogCdf(secretPx, fit) / Math.LN2));
+}
+
+/** TF Privacy's sampling estimate: log2 N - log2(1 + #{samples with Px <= Px(s)}). */
+export function interpolatedExposure(samples: ArrayLike<number>, secretPx: number): number {
+  let below = 0;
+  for (let i = 0; i < samples.length; i++) if (samples[i]! <= secretPx) below++;
+  return Math.log2(samples.length) - Math.log2(1 + below);
+}
+
+export function groupByRepetitions(canaries: readonly CanaryExposure[]): ExposureGroup[] {
+  const groups = new Map<number, number[]>();
+  for (const c of canaries) {
+    if (c.role !== 'inserted') continue;
+    const list = groups.get(c.repetitions) ?? [];
+    list.push(c.exposureBits);
+    groups.set(c.repetitions, list);
+  }
+  return [...groups.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([repetitions, bits]) => ({ repetitions, count: bits.length, ...meanMax(bits) }));
+}
+
+function meanMax(bits: number[]): { meanExposureBits: number; maxExposureBits: number } {
+  if (bits.length === 0) return { meanExposureBits: 0, maxExposureBits: 0 };
+  return { meanExposureBits: bits.reduce((s, b) => s + b, 0) / bits.length, maxExposureBits: Math.max(...bits) };
+}
+
+// ---- the probe ----------------------------------------------------------------------------------
+
+function readOptions(raw: Record<string, unknown>): ExposureOptions {
+  return {
+    mode: (raw.mode as ExposureMode | undefined) ?? defaultExposureOptions.mode,
+    maxExact: (raw.maxExact as number | undefined) ?? defaultExposureOptions.maxExact,
+    samples: (raw.samples as number | undefined) ?? defaultExposureOptions.samples,
+    scoring: (raw.scoring as ScoringMethod | 'auto' | undefined) ?? defaultExposureOptions.scoring,
+  };
+}
+
+function textCanaries(ctx: ProbeContext): { canaries: ManifestCanary[]; space: SecretSpace } {
+  if (ctx.manifest.kind !== 'text') throw new UsageError('probe exposure: the manifest holds tabular canaries; exposure needs text canaries and a language model');
+  if (ctx.targetDescriptor.task !== 'lm') throw new UsageError(`probe exposure: ${ctx.targetDescriptor.target} is a classifier; exposure needs a language model`);
+  const space = secretSpaceFromSpec(ctx.manifest.secretSpace, 'manifest /secretSpace');
+  return { canaries: ctx.manifest.canaries, space };
+}
+
+export async function runExposure(ctx: ProbeContext): Promise<ExposureResultDetail> {
+  const startedAt = new Date();
+  const options = readOptions(ctx.options);
+  const { canaries, space } = textCanaries(ctx);
+  const exactPossible = space.size <= BigInt(options.maxExact);
+  if (options.mode === 'exact' && !exactPossible) {
+    throw new UsageError(`probe exposure: the secret space has ${space.size} candidates, more than --max-exact ${options.maxExact}; use --mode estimated or raise --max-exact`);
+  }
+  const mode: 'exact' | 'estimated' = options.mode === 'estimated' || !exactPossible ? 'estimated' : 'exact';
+  const scorer = await SecretScorer.create(ctx.target, ctx.targetDescriptor, {
+    method: options.scoring,
+    onProgress: (n) => ctx.progress.update(`exposure: ${n} model queries`),
+  });
+  const referenceSecrets = canaries.filter((c) => c.role === 'reference').map((c) => c.secret);
+  const results: CanaryExposureDetail[] = [];
+  let candidatesPerCanary = mode === 'exact' ? Number(space.size) : 0;
+
+  for (const [i, canary] of canaries.entries()) {
+    ctx.progress.update(`exposure: canary ${i + 1}/${canaries.length}`);
+    if (space.indexOf(canary.secret) === null) {
+      throw new UsageError(`manifest: canary ${canary.id}: its secret is not in the manifest's secret space`);
+    }
+    const base = { id: canary.id, role: canary.role, repetitions: canary.repetitions };
+    if (mode === 'exact') {
+      const { all, secret } = await scorer.scoreSpace(canary.prefix, space, canary.secret);
+      const rank = exactRank(all, secret);
+      results.push({ ...base, exposureBits: exposureFromRank(space.log2Size, rank), method: 'exact', rank, logPerplexity: secret });
+      continue;
+    }
+    const rng = ctx.rng.fork(`canary/${canary.id}`);
+    const candidates: string[] = [];
+    for (let k = 0; k < options.samples; k++) candidates.push(space.sample(rng));
+    candidates.push(...referenceSecrets);
+    const others = candidates.filter((c) => c !== canary.secret);
+    candidatesPerCanary = Math.max(candidatesPerCanary, others.length);
+    const px = await scorer.scoreCandidates(canary.prefix, [canary.secret, ...others]);
+    const secretPx = px[0]!;
+    const samplePx = px.subarray(1);
+    const fit = fitSkewNormal(samplePx);
+    const { exposureBits, log2Rank } = estimatedExposure(samplePx, secretPx, fit, space.log2Size);
+    results.push({
+      ...base,
+      exposureBits,
+      method: 'estimated',
+      rank: 2 ** log2Rank,
+      logPerplexity: secretPx,
+      interpolatedExposureBits: interpolatedExposure(samplePx, secretPx),
+      skewNormalExposureBits: skewNormalExposure(fit, secretPx, space.log2Size),
+      fit,
+    });
+  }
+  ctx.progress.done();
+
+  const inserted = results.filter((r) => r.role === 'inserted').map((r) => r.exposureBits);
+  const reference = results.filter((r) => r.role === 'reference').map((r) => r.exposureBits);
+  const result: ExposureResultDetail = {
+    ...probeRunInfo(ctx, 'exposure', startedAt),
+    spaceSizeLog2: space.log2Size,
+    mode,
+    scoring: scorer.method,
+    candidatesPerCanary,
+    modelQueries: scorer.scored,
+    randomBaselineBits: randomBaselineBits(space.log2Size),
+    canaries: results,
+    byRepetitions: groupByRepetitions(results),
+    reference: { count: reference.length, ...meanMax(reference) },
+  };
+  if (inserted.length > 0 && reference.length > 0) {
+    const test = mannWhitneyGreater(inserted, reference);
+    result.insertedVsReference = { test: `${test.test}, one-sided (inserted > reference)`, statistic: test.statistic, pValue: test.pValue };
+  }
+  result.finishedAt = new Date().toISOString();
+  return result;
+}
+
+const exposureResultSchema: JsonSchema = {
+  type: 'object',
+  required: ['probe', 'spaceSizeLog2', 'canaries', 'byRepetitions', 'reference', 'mode', 'scoring'],
+  properties: {
+    probe: { const: 'exposure' },
+    spaceSizeLog2: { type: 'number', minimum: 0 },
+    mode: { enum: ['exact', 'estimated'] },
+    scoring: { enum: ['prefix-shared', 'per-text'] },
+    canaries: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'role', 'repetitions', 'exposureBits', 'method', 'rank', 'logPerplexity'],
+        properties: {
+          id: { type: 'string' },
+          role: { enum: ['inserted', 'reference'] },
+          repetitions: { type: 'integer', minimum: 0 },
+          exposureBits: { type: 'number', minimum: 0 },
+          method: { enum: ['exact', 'estimated'] },
+          rank: { type: 'number', minimum: 1 },
+          logPerplexity: { type: ['number', 'string'] },
+        },
+      },
+    },
+    byRepetitions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['repetitions', 'count', 'meanExposureBits', 'maxExposureBits'],
+        properties: { repetitions: { type: 'integer' }, count: { type: 'integer' }, meanExposureBits: { type: 'number' }, maxExposureBits: { type: 'number' } },
+      },
+    },
+    reference: {
+      type: 'object',
+      required: ['count', 'meanExposureBits', 'maxExposureBits'],
+      properties: { count: { type: 'integer' }, meanExposureBits: { type: 'number' }, maxExposureBits: { type: 'number' } },
+    },
+    insertedVsReference: {
+      type: 'object',
+      required: ['test', 'statistic', 'pValue'],
+      properties: { test: { type: 'string' }, statistic: { type: 'number' }, pValue: { type: 'number', minimum: 0, maximum: 1 } },
+    },
+  },
+};
+
+export const exposureProbe: ProbeModule<ExposureResultDetail> = {
+  name: 'exposure',
+  describe: 'Exposure (bits) of every canary: exact over small secret spaces, skew-normal extrapolation over large ones',
+  needs: (c) =>
+    c.scoreText || c.nextTokenDistribution ? null : 'the target can neither score text nor return next-token distributions, and exposure needs log-probabilities of candidate secrets',
+  options: [
+    { name: 'mode', type: 'string', choices: ['auto', 'exact', 'estimated'], default: 'auto', describe: 'exact enumerates the secret space; estimated fits a skew-normal to sampled candidates; auto picks exact up to --max-exact' },
+    { name: 'maxExact', type: 'number', rule: { integer: true, min: 1 }, default: 1_000_000, describe: 'Largest secret space enumerated exactly' },
+    { name: 'samples', type: 'number', rule: { integer: true, min: 10 }, default: 2000, describe: 'Candidates sampled per canary in estimated mode (plus the reference secrets)' },
+    { name: 'scoring', type: 'string', choices: ['auto', 'prefix-shared', 'per-text'], default: 'auto', describe: 'How candidates are scored: shared prefixes (char LMs with full distributions) or one text each' },
+  ],
+  resultSchema: exposureResultSchema,
+  run: runExposure,
+  summary: (r) => {
+    const rows: (string | number | null)[][] = [['canaries', 'repetitions', 'count', 'mean bits', 'max bits']];
+    for (const g of r.byRepetitions) rows.push(['inserted', g.repetitions, g.count, fmt(g.meanExposureBits, 3), fmt(g.maxExposureBits, 3)]);
+    rows.push(['reference', 0, r.reference.count, fmt(r.reference.meanExposureBits, 3), fmt(r.reference.maxExposureBits, 3)]);
+    rows.push([
+      `${r.mode} (${r.scoring}); max ${fmt(r.spaceSizeLog2, 3)} bits; random ${fmt(r.randomBaselineBits, 3)}`,
+      '',
+      '',
+      r.insertedVsReference ? `p=${fmt(r.insertedVsReference.pValue, 3)}` : '',
+      '',
+    ]);
+    return rows;
+  },
+};

@@ -1,0 +1,226 @@
+/**
+ * Log-perplexities of candidate secrets after a canary's prefix,
+ *
+ *   Px(s) = -log p(s | prefix) = -sum over the secret's tokens of log p(token | everything before),
+ *
+ * in nats (ranks and exposure do not depend on the log base). Two ways to get them:
+ *
+ * - prefix-shared: a secret is one alternative per slot, concatenated, so all candidates form a
+ *   character trie; each distinct context (prefix + partial secret) is scored once with the
+ *   target's next-token distribution, batched, and every candidate's Px is a sum along its path.
+ *   A 10^5-candidate space of 5 digits needs 11,111 contexts instead of 10^5 full texts. This
+ *   needs complete distributions over single characters (memaudit's char LM).
+ * - per-text: each candidate text is scored with `scoreTexts`, summing the tokens that overlap the
+ *   secret's characters (works for any tokenizer, including API models).
+ */
+import { CapabilityError, InconclusiveError, InputError } from '../src/core/errors.js';
+import type { SecretSpace } from '../src/canary/types.js';
+import type { ScoredText, Target, TargetDescriptor, TokenDistribution } from '../src/targets/target.js';
+
+export type ScoringMethod = 'prefix-shared' | 'per-text';
+
+export interface SecretScorerOptions {
+  /** 'auto' (default) takes prefix sharing whenever the target allows it. */
+  method?: ScoringMethod | 'auto';
+  /** Contexts or texts per target call. */
+  batchSize?: number;
+  /** Called after each target call with the contexts (or texts) scored so far. */
+  onProgress?: (scored: number) => void;
+}
+
+interface CharTrie {
+  children: Map<string, CharTrie>;
+  /** Ids of the strings ending at this node (alternative indices, or candidate indices). */
+  ends: number[];
+}
+
+function buildTrie(strings: readonly string[]): CharTrie {
+  const root: CharTrie = { children: new Map(), ends: [] };
+  strings.forEach((s, id) => {
+    let node = root;
+    for (const ch of s) {
+      let next = node.children.get(ch);
+      if (!next) node.children.set(ch, (next = { children: new Map(), ends: [] }));
+      node = next;
+    }
+    node.ends.push(id);
+  });
+  return root;
+}
+
+interface WalkState {
+  /** The partial secret read so far. */
+  text: string;
+  logp: number;
+  slot: number;
+  node: CharTrie;
+}
+
+/** Sum of -logprob over the tokens covering [start, end); throws when a token there was not scored. */
+export function secretNll(scored: ScoredText, start: number, end: number, label: string): number {
+  let nll = 0;
+  let covered = start;
+  const tokens = scored.tokens.filter((t) => t.end > start && t.start < end).sort((a, b) => a.start - b.start);
+  for (const t of tokens) {
+    if (t.start > covered) break;
+    nll -= t.logprob;
+    covered = Math.max(covered, t.end);
+  }
+  if (covered < end) {
+    throw new InconclusiveError(
+      `${label} returned no log-probability for part of a secret (characters ${covered}-${end}); an API that cannot score the first token needs canaries with a non-empty prefix`,
+    );
+  }
+  return nll;
+}
+
+export class SecretScorer {
+  readonly method: ScoringMethod;
+  /** Contexts (prefix-shared) or texts (per-text) sent to the target so far. */
+  scored = 0;
+  private readonly target: Target;
+  private readonly label: string;
+  private readonly batchSize: number;
+  private readonly onProgress?: (scored: number) => void;
+  /** Character -> index in the target's (complete) distribution, for prefix sharing. */
+  private readonly vocab: Map<string, number> | null;
+  private vocabTokens: readonly string[] | null;
+
+  private constructor(target: Target, label: string, method: ScoringMethod, vocabTokens: readonly string[] | null, options: SecretScorerOptions) {
+    this.target = target;
+    this.label = label;
+    this.method = method;
+    this.vocabTokens = vocabTokens;
+    this.vocab = vocabTokens ? new Map(vocabTokens.map((t, i) => [t, i])) : null;
+    this.batchSize = options.batchSize ?? (method === 'prefix-shared' ? 2048 : 256);
+    this.onProgress = options.onProgress;
+  }
+
+  /**
+   * Chooses the method: prefix sharing needs complete next-token distributions whose tokens are
+   * single characters; otherwise per-text scoring (needs `scoreText`).
+   */
+  static async create(target: Target, descriptor: TargetDescriptor, options: SecretScorerOptions = {}): Promise<SecretScorer> {
+    const want = options.method ?? 'auto';
+    const label = `target ${descriptor.target}`;
+    if (want !== 'per-text' && target.capabilities.nextTokenDistribution && descriptor.tokenizer === 'char') {
+      const [probe] = await target.nextTokenDistributions(['']);
+      if (probe && probe.complete) return new SecretScorer(target, label, 'prefix-shared', probe.tokens, options);
+    }
+    if (want === 'prefix-shared') {
+      throw new CapabilityError('nextTokenDistribution', `${label} cannot give complete next-character distributions, so candidates cannot share prefixes`);
+    }
+    if (!target.capabilities.scoreText) {
+      throw new CapabilityError('scoreText', `${label} cannot score given text, which exposure needs (log-probabilities of candidate secrets)`);
+    }
+    return new SecretScorer(target, label, 'per-text', null, options);
+  }
+
+  /** Whether every character of these strings is a token of the target's vocabulary. */
+  private covers(strings: Iterable<string>): boolean {
+    if (!this.vocab) return false;
+    for (const s of strings) for (const ch of s) if (!this.vocab.has(ch)) return false;
+    return true;
+  }
+
+  /** Px (nats) of each candidate after `prefix`. */
+  async scoreCandidates(prefix: string, candidates: readonly string[]): Promise<Float64Array> {
+    const out = new Float64Array(candidates.length);
+    if (this.method === 'prefix-shared' && this.covers(candidates)) {
+      await this.walk(prefix, [buildTrie(candidates)], (state, id) => (out[id] = -state.logp));
+      return out;
+    }
+    await this.perText(prefix, candidates.length, (i) => candidates[i]!, (i, px) => (out[i] = px));
+    return out;
+  }
+
+  /**
+   * Px of every secret of the space after `prefix` (one value per slot combination), and the Px of
+   * `secret` among them (the very value it is ranked with).
+   */
+  async scoreSpace(prefix: string, space: SecretSpace, secret: string): Promise<{ all: Float64Array; secret: number }> {
+    const size = Number(space.size);
+    const all = new Float64Array(size);
+    let secretPx = NaN;
+    let k = 0;
+    if (this.method === 'prefix-shared' && this.covers(space.slots.flatMap((s) => s.alternatives))) {
+      await this.walk(
+        prefix,
+        space.slots.map((s) => buildTrie(s.alternatives)),
+        (state) => {
+          const px = -state.logp;
+          all[k++] = px;
+          if (state.text === secret && Number.isNaN(secretPx)) secretPx = px;
+        },
+      );
+    } else {
+      await this.perText(prefix, size, (i) => space.at(BigInt(i)), (i, px, text) => {
+        all[i] = px;
+        k++;
+        if (text === secret && Number.isNaN(secretPx)) secretPx = px;
+      });
+    }
+    if (k !== size) throw new Error(`secret space enumeration produced ${k} candidates, expected ${size}`);
+    if (Number.isNaN(secretPx)) throw new InputError(`manifest: a canary secret is not in the manifest's secret space`);
+    return { all, secret: secretPx };
+  }
+
+  /** Index of each vocabulary token in a distribution (identical to the first one's, normally). */
+  private rowIndex(dist: TokenDistribution): (ch: string) => number {
+    const same = this.vocabTokens !== null && dist.tokens.length === this.vocabTokens.length && dist.tokens.every((t, i) => t === this.vocabTokens![i]);
+    if (!dist.complete) throw new CapabilityError('nextTokenDistribution', `${this.label} returned a truncated next-token distribution`);
+    if (same) return (ch) => this.vocab!.get(ch) ?? -1;
+    const local = new Map(dist.tokens.map((t, i) => [t, i]));
+    return (ch) => local.get(ch) ?? -1;
+  }
+
+  /**
+   * Walks the trie of slot tries depth-first in batches: each state whose node has children needs
+   * the distribution after prefix + its text; identical texts in a batch share one context.
+   */
+  private async walk(prefix: string, slots: CharTrie[], onLeaf: (state: WalkState, id: number) => void): Promise<void> {
+    const last = slots.length - 1;
+    const pending: WalkState[] = [];
+    const settle = (state: WalkState): void => {
+      for (const id of state.node.ends) {
+        if (state.slot === last) onLeaf(state, id);
+        else settle({ text: state.text, logp: state.logp, slot: state.slot + 1, node: slots[state.slot + 1]! });
+      }
+      if (state.node.children.size > 0) pending.push(state);
+    };
+    settle({ text: '', logp: 0, slot: 0, node: slots[0]! });
+    while (pending.length > 0) {
+      const batch = pending.splice(Math.max(0, pending.length - this.batchSize));
+      const contexts = new Map<string, number>();
+      for (const s of batch) if (!contexts.has(s.text)) contexts.set(s.text, contexts.size);
+      const texts = [...contexts.keys()];
+      const dists = await this.target.nextTokenDistributions(texts.map((t) => prefix + t));
+      this.scored += texts.length;
+      this.onProgress?.(this.scored);
+      const indexers = dists.map((d) => this.rowIndex(d));
+      for (const s of batch) {
+        const row = contexts.get(s.text)!;
+        const logprobs = dists[row]!.logprobs;
+        const indexOf = indexers[row]!;
+        for (const [ch, child] of s.node.children) {
+          const j = indexOf(ch);
+          const lp = j < 0 ? -Infinity : logprobs[j]!;
+          settle({ text: s.text + ch, logp: s.logp + lp, slot: s.slot, node: child });
+        }
+      }
+    }
+  }
+
+  /** Scores prefix + candidate(i) for i in [0, count) with scoreTexts, in batches. */
+  private async perText(prefix: string, count: number, candidate: (i: number) => string, onScore: (i: number, px: number, text: string) => void): Promise<void> {
+    for (let from = 0; from < count; from += this.batchSize) {
+      const to = Math.min(count, from + this.batchSize);
+      const secrets: string[] = [];
+      for (let i = from; i < to; i++) secrets.push(candidate(i));
+      const scored = await this.target.scoreTexts(secrets.map((s) => prefix + s));
+      this.scored += secrets.length;
+      this.onProgress?.(this.scored);
+      scored.forEach((st, j) => onScore(from + j, secretNll(st, prefix.length, prefix.length + secrets[j]!.length, this.label), secrets[j]!));
+    }
+  }
+}
