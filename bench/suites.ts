@@ -1,4 +1,7 @@
 /** Every benchmark suite, in the order `npm run bench` runs them. */
 import type { BenchSuite } from './suite.js';
+import { accountingSuite } from './accounting.js';
 
-export const suites: BenchSuite[] = [];
+export const suites: BenchSuite[] = [
+  accountingSuite,
+];
