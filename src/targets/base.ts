@@ -51,24 +51,25 @@ export abstract class BaseTarget implements Target {
     }
   }
 
-  scoreTexts(_texts: string[], _options?: ScoreOptions): Promise<ScoredText[]> {
+  // Async, so a missing capability is a rejected promise, never a synchronous throw.
+  async scoreTexts(_texts: string[], _options?: ScoreOptions): Promise<ScoredText[]> {
     this.require('scoreText');
-    return Promise.reject(new Error('scoreTexts not implemented'));
+    throw new Error('scoreTexts not implemented');
   }
 
-  nextTokenDistributions(_prompts: string[]): Promise<TokenDistribution[]> {
+  async nextTokenDistributions(_prompts: string[]): Promise<TokenDistribution[]> {
     this.require('nextTokenDistribution');
-    return Promise.reject(new Error('nextTokenDistributions not implemented'));
+    throw new Error('nextTokenDistributions not implemented');
   }
 
-  generate(_requests: GenerateRequest[], _rng?: Rng): Promise<Generation[][]> {
+  async generate(_requests: GenerateRequest[], _rng?: Rng): Promise<Generation[][]> {
     this.require('generate');
-    return Promise.reject(new Error('generate not implemented'));
+    throw new Error('generate not implemented');
   }
 
-  classProbabilities(_rows: FeatureRow[]): Promise<ClassProbabilities> {
+  async classProbabilities(_rows: FeatureRow[]): Promise<ClassProbabilities> {
     this.require('classProbabilities');
-    return Promise.reject(new Error('classProbabilities not implemented'));
+    throw new Error('classProbabilities not implemented');
   }
 
   async close(): Promise<void> {}

@@ -12,7 +12,7 @@ import { CapabilityError, InputError, UsageError } from '../../core/errors.js';
 import { sha256Json } from '../../core/hash.js';
 import type { Rng } from '../../core/rng.js';
 import { BaseTarget, checkDecoding, distributionStats, noCapabilities } from '../base.js';
-import { displayUrl, HttpStatusError, type HttpClient } from '../http/client.js';
+import { displayUrl, HttpStatusError, isAuthError, type HttpClient } from '../http/client.js';
 import type {
   GenerateRequest,
   Generation,
@@ -119,7 +119,7 @@ export class OpenAiTarget extends BaseTarget {
     try {
       models = await this.client.getJson<ModelsResponse>(this.url('/models'));
     } catch (e) {
-      if (!(e instanceof HttpStatusError)) throw e; // unreachable: InputError naming the URL
+      if (!(e instanceof HttpStatusError) || isAuthError(e)) throw e; // unreachable or refused: InputError naming the URL
       if (!this.model) throw new UsageError(`--target ${spec}: name the model (openai:BASE_URL#MODEL); the server does not list its models (HTTP ${e.status})`);
     }
     const listed = Array.isArray(models?.data) ? models!.data : [];
@@ -149,7 +149,7 @@ export class OpenAiTarget extends BaseTarget {
     try {
       return await this.client.postJson<CompletionResponse>(this.url('/completions'), { model: this.model, ...body });
     } catch (e) {
-      if (e instanceof HttpStatusError) return e;
+      if (e instanceof HttpStatusError && !isAuthError(e)) return e;
       throw e;
     }
   }
@@ -194,7 +194,7 @@ export class OpenAiTarget extends BaseTarget {
       });
       if (typeof c.choices?.[0]?.message?.content === 'string') return 'chat';
     } catch (e) {
-      if (!(e instanceof HttpStatusError)) throw e;
+      if (!(e instanceof HttpStatusError) || isAuthError(e)) throw e;
     }
     return 'none';
   }

@@ -6,7 +6,7 @@
 import { InputError } from '../../core/errors.js';
 import { sha256Json } from '../../core/hash.js';
 import { BaseTarget, noCapabilities } from '../base.js';
-import { displayUrl, HttpStatusError, type HttpClient } from '../http/client.js';
+import { displayUrl, HttpStatusError, isAuthError, type HttpClient } from '../http/client.js';
 import type { ClassProbabilities, FeatureRow, TargetCapabilities, TargetDescriptor } from '../target.js';
 import type { ClassifierApiOptions } from './kserve.js';
 import { featureMatrix, labelsFor, pickOutputName, toProbabilities } from './classifier-io.js';
@@ -51,7 +51,7 @@ export class TfServingTarget extends BaseTarget {
       const inputs = meta.metadata?.signature_def?.signature_def?.serving_default?.inputs;
       if (inputs && Object.keys(inputs).length > 1) namedInputs = Object.keys(inputs);
     } catch (e) {
-      if (!(e instanceof HttpStatusError)) throw e;
+      if (!(e instanceof HttpStatusError) || isAuthError(e)) throw e;
     }
     if (!namedInputs && !(options.features && options.features.length > 0)) {
       throw new InputError(`--target ${spec}: give --features (the column order the model's input expects)`);

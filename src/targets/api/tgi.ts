@@ -11,7 +11,7 @@ import { InputError } from '../../core/errors.js';
 import { sha256Json } from '../../core/hash.js';
 import type { Rng } from '../../core/rng.js';
 import { BaseTarget, checkDecoding, noCapabilities } from '../base.js';
-import { displayUrl, HttpStatusError, type HttpClient } from '../http/client.js';
+import { displayUrl, HttpStatusError, isAuthError, type HttpClient } from '../http/client.js';
 import type { GenerateRequest, Generation, ScoredText, ScoreOptions, TargetCapabilities, TargetDescriptor } from '../target.js';
 import { alignTokens } from './align.js';
 
@@ -54,7 +54,7 @@ export class TgiTarget extends BaseTarget {
     try {
       target.info = await client.getJson<TgiInfo>(`${url}/info`);
     } catch (e) {
-      if (!(e instanceof HttpStatusError)) throw e; // unreachable
+      if (!(e instanceof HttpStatusError) || isAuthError(e)) throw e; // unreachable or refused
     }
     let generates = false;
     try {
@@ -65,7 +65,7 @@ export class TgiTarget extends BaseTarget {
         target.noScoringWhy = 'the server returns an empty prefill (start TGI with --enable-prefill-logprobs)';
       }
     } catch (e) {
-      if (!(e instanceof HttpStatusError)) throw e;
+      if (!(e instanceof HttpStatusError) || isAuthError(e)) throw e;
       target.noScoringWhy = `/generate refused decoder_input_details (HTTP ${e.status})`;
       generates = (await target.post('Hello', { max_new_tokens: 1 }).catch(() => undefined)) !== undefined;
     }

@@ -54,6 +54,11 @@ export class HttpStatusError extends InputError {
   }
 }
 
+/** 401/403: the server refused our credentials; capability detection must not read this as "unsupported". */
+export function isAuthError(e: unknown): boolean {
+  return e instanceof HttpStatusError && (e.status === 401 || e.status === 403);
+}
+
 /** The request budget ran out: the probe could not gather its evidence (exit 3, INCONCLUSIVE). */
 export class RequestBudgetError extends InconclusiveError {
   constructor(limit: number) {
@@ -124,6 +129,8 @@ function describeFetchError(e: unknown, timeoutMs: number): AttemptFailure {
   const err = e as Error & { cause?: { code?: string; message?: string } };
   if (err.name === 'TimeoutError' || err.name === 'AbortError') return { retryable: true, reason: `no complete response within ${timeoutMs} ms` };
   const code = err.cause?.code;
+  // fetch refuses some ports outright (the Fetch standard's "bad port" list): retrying cannot help.
+  if (err.cause?.message === 'bad port') return { retryable: false, connect: true, reason: 'port blocked by fetch (use another port)' };
   if (code && connectCodes.has(code)) return { retryable: true, connect: true, reason: code };
   if (err.message === 'terminated' || code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') {
     return { retryable: true, reason: 'connection closed before the response was complete' };
@@ -163,7 +170,8 @@ export class HttpClient {
 
   private async request<T>(method: 'GET' | 'POST', url: string, body: unknown, useCache: boolean): Promise<T> {
     const cache = useCache ? this.options.cache : undefined;
-    const key = { method, url, body };
+    // Keyed by the URL without user:password: credentials never shape a cache entry.
+    const key = { method, url: displayUrl(url), body };
     if (cache) {
       const cached = cache.get(key);
       if (cached !== undefined) {
@@ -198,6 +206,7 @@ export class HttpClient {
       this.stats.requests++;
       const failure = await this.attempt(method, url, payload, timeoutMs);
       if (typeof failure === 'string') return failure;
+      if (!failure.retryable) throw new InputError(`cannot reach ${shown}: ${failure.reason}`);
       if (failure.connect) {
         if (connectRetries >= this.options.maxConnectRetries) throw new InputError(`cannot reach ${shown}: ${failure.reason}`);
         connectRetries++;
@@ -223,10 +232,18 @@ export class HttpClient {
   private async attempt(method: string, url: string, payload: string | undefined, timeoutMs: number): Promise<string | AttemptFailure> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.options.secretHeaders };
     if (payload !== undefined) headers['content-type'] = 'application/json';
+    // fetch refuses URLs with credentials (and would quote them in its error): send them as Basic auth.
+    const parsed = new URL(url);
+    if ((parsed.username || parsed.password) && headers.authorization === undefined) {
+      const user = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+      headers.authorization = `Basic ${Buffer.from(user).toString('base64')}`;
+    }
+    parsed.username = '';
+    parsed.password = '';
     let response: Response;
     let text: string;
     try {
-      response = await fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(timeoutMs) });
+      response = await fetch(parsed, { method, headers, body: payload, signal: AbortSignal.timeout(timeoutMs) });
       text = await response.text();
     } catch (e) {
       return describeFetchError(e, timeoutMs);

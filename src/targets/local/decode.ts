@@ -27,7 +27,10 @@ interface Sequence {
   job: number;
   ids: number[];
   generated: number[];
+  /** Sum of the generated tokens' log-probabilities (what a Generation reports). */
   logprob: number;
+  /** Beam ranking score: `logprob` plus, for a finished beam, the end token's log-probability. */
+  score: number;
   done: boolean;
 }
 
@@ -38,10 +41,10 @@ export async function decode(jobs: DecodeJob[], next: NextLogprobs, vocabSize: n
   const beams: BeamState[] = [];
   jobs.forEach((job, j) => {
     if (job.decoding.kind === 'beam') {
-      beams.push({ job: j, width: Math.max(job.decoding.width, job.n), live: [{ job: j, ids: [...job.prompt], generated: [], logprob: 0, done: false }], finished: [] });
+      beams.push({ job: j, width: Math.max(job.decoding.width, job.n), live: [{ job: j, ids: [...job.prompt], generated: [], logprob: 0, score: 0, done: false }], finished: [] });
     } else {
       const count = job.decoding.kind === 'greedy' ? 1 : job.n;
-      for (let k = 0; k < count; k++) simple.push({ job: j, ids: [...job.prompt], generated: [], logprob: 0, done: job.maxTokens <= 0 });
+      for (let k = 0; k < count; k++) simple.push({ job: j, ids: [...job.prompt], generated: [], logprob: 0, score: 0, done: job.maxTokens <= 0 });
     }
   });
   const maxSteps = Math.max(0, ...jobs.map((j) => j.maxTokens));
@@ -67,7 +70,7 @@ export async function decode(jobs: DecodeJob[], next: NextLogprobs, vocabSize: n
   }
   for (const s of simple) results[s.job]!.push({ ids: s.generated, logprob: s.logprob });
   for (const b of beams) {
-    const all = [...b.finished, ...b.live].sort((x, y) => y.logprob - x.logprob);
+    const all = [...b.finished, ...b.live].sort((x, y) => y.score - x.score);
     results[b.job] = all.slice(0, jobs[b.job]!.n).map((s) => ({ ids: s.generated, logprob: s.logprob }));
   }
   return results;
@@ -118,13 +121,14 @@ interface BeamState {
 
 /**
  * One beam-search step: every live beam's extensions compete for `width` places; an extension by
- * the end token finishes its beam. Search stops for a job when the best finished beam beats every
- * live one (log-probabilities only fall as sequences grow).
+ * the end token finishes its beam, scored with the end token's log-probability (so ending is not
+ * free). Search stops for a job when `width` finished beams beat every live one (scores only fall
+ * as sequences grow). Beams still live at `maxTokens` are ranked by their score so far.
  */
 function stepBeam(b: BeamState, rows: Float32Array, vocabSize: number, endId: number): void {
   const candidates: { from: number; id: number; score: number }[] = [];
   b.live.forEach((s, i) => {
-    for (let v = 0; v < vocabSize; v++) candidates.push({ from: i, id: v, score: s.logprob + rows[i * vocabSize + v]! });
+    for (let v = 0; v < vocabSize; v++) candidates.push({ from: i, id: v, score: s.score + rows[i * vocabSize + v]! });
   });
   candidates.sort((x, y) => y.score - x.score || x.from - y.from || x.id - y.id);
   const next: Sequence[] = [];
@@ -132,12 +136,14 @@ function stepBeam(b: BeamState, rows: Float32Array, vocabSize: number, endId: nu
     if (next.length >= b.width) break;
     const parent = b.live[c.from]!;
     if (c.id === endId) {
-      if (b.finished.length < b.width) b.finished.push({ ...parent, ids: parent.ids, generated: parent.generated, done: true });
+      b.finished.push({ ...parent, score: c.score, done: true });
       continue;
     }
-    next.push({ job: parent.job, ids: [...parent.ids, c.id], generated: [...parent.generated, c.id], logprob: c.score, done: false });
+    const lp = rows[c.from * vocabSize + c.id]!;
+    next.push({ job: parent.job, ids: [...parent.ids, c.id], generated: [...parent.generated, c.id], logprob: parent.logprob + lp, score: c.score, done: false });
   }
-  b.finished.sort((x, y) => y.logprob - x.logprob);
+  b.finished.sort((x, y) => y.score - x.score);
+  b.finished.length = Math.min(b.finished.length, b.width);
   const full = b.finished.length >= b.width;
-  b.live = full && next.every((s) => s.logprob < b.finished[b.width - 1]!.logprob) ? [] : next;
+  b.live = full && next.every((s) => s.score < b.finished[b.width - 1]!.score) ? [] : next;
 }

@@ -1,0 +1,183 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { HttpClient, HttpStatusError, RequestBudgetError } from '../../src/targets/http/client.js';
+import { ResponseCache } from '../../src/targets/http/cache.js';
+import { parseRetryAfter, backoffDelay } from '../../src/targets/http/retry.js';
+import { ExitCode, InputError } from '../../src/core/errors.js';
+import { tempDir } from '../helpers/cli.js';
+import { startFaultServer, type FaultServer } from './fault-server.js';
+
+let server: FaultServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+const fast = { retryBaseMs: 5, retryMaxMs: 20 };
+
+describe('HttpClient', () => {
+  it('retries 429 honouring Retry-After, then 500, then succeeds', async () => {
+    server = await startFaultServer({ 'POST /echo': (body) => ({ got: body }) });
+    server.faults.set('POST /echo', [{ kind: 'status', status: 429, retryAfter: '1' }, { kind: 'status', status: 500 }]);
+    const client = new HttpClient(fast);
+    const t0 = Date.now();
+    const r = await client.postJson<{ got: unknown }>(`${server.url}/echo`, { x: 1 });
+    expect(r.got).toEqual({ x: 1 });
+    expect(server.received).toHaveLength(3);
+    // The second attempt waited for the server's Retry-After (1 s), not the 5 ms backoff.
+    expect(server.received[1]!.at - server.received[0]!.at).toBeGreaterThanOrEqual(950);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(client.stats).toMatchObject({ requests: 3, retries: 2 });
+  });
+
+  it('times out a slow response and retries it', async () => {
+    server = await startFaultServer({ 'POST /slow': () => ({ ok: true }) });
+    server.faults.set('POST /slow', [{ kind: 'slow', delayMs: 1500 }]);
+    const client = new HttpClient({ ...fast, timeoutMs: 200 });
+    const t0 = Date.now();
+    expect(await client.postJson(`${server.url}/slow`, {})).toEqual({ ok: true });
+    expect(Date.now() - t0).toBeLessThan(1400);
+    expect(server.received).toHaveLength(2);
+  });
+
+  it('retries truncated and garbled responses', async () => {
+    server = await startFaultServer({ 'POST /t': () => ({ text: 'x'.repeat(5000) }) });
+    server.faults.set('POST /t', [{ kind: 'truncate' }, { kind: 'garbage' }]);
+    const client = new HttpClient(fast);
+    expect(await client.postJson(`${server.url}/t`, {})).toEqual({ text: 'x'.repeat(5000) });
+    expect(server.received).toHaveLength(3);
+  });
+
+  it('gives up after the retry limit with one line naming the URL', async () => {
+    server = await startFaultServer({ 'POST /down': () => ({}) });
+    server.faults.set('POST /down', Array.from({ length: 10 }, () => ({ kind: 'status' as const, status: 503 })));
+    const client = new HttpClient({ ...fast, maxRetries: 2 });
+    const e = await client.postJson(`${server.url}/down`, {}).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as Error).message).toMatch(/\/down: gave up after 3 attempts \(last: HTTP 503/);
+    expect(server.received).toHaveLength(3);
+  });
+
+  it('does not retry a 400 and reports the server message', async () => {
+    server = await startFaultServer({ 'POST /bad': () => ({}) });
+    server.faults.set('POST /bad', [{ kind: 'status', status: 400, body: { error: { message: 'echo not supported' } } }]);
+    const e = await new HttpClient(fast).postJson(`${server.url}/bad`, {}).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(HttpStatusError);
+    expect((e as HttpStatusError).status).toBe(400);
+    expect((e as Error).message).toContain('echo not supported');
+    expect(server.received).toHaveLength(1);
+  });
+
+  it('names an unreachable URL', async () => {
+    const closed = await startFaultServer({});
+    const url = `${closed.url}/v1/models`;
+    await closed.close(); // nothing listens there any more
+    const client = new HttpClient({ ...fast, maxConnectRetries: 1 });
+    const e = await client.getJson(url).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as Error).message).toBe(`cannot reach ${url}: ECONNREFUSED`);
+    expect(client.stats.requests).toBe(2);
+  });
+
+  it('bounds concurrency', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    server = await startFaultServer({
+      'POST /c': async () => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((r) => setTimeout(r, 30));
+        inFlight--;
+        return {};
+      },
+    });
+    const client = new HttpClient({ ...fast, concurrency: 3 });
+    await Promise.all(Array.from({ length: 12 }, (_, i) => client.postJson(`${server!.url}/c`, { i })));
+    expect(peak).toBe(3);
+  });
+
+  it('stops at the request budget with an inconclusive error (exit 3), counting retries', async () => {
+    server = await startFaultServer({ 'POST /b': () => ({}) });
+    server.faults.set('POST /b', [{ kind: 'status', status: 500 }]);
+    const client = new HttpClient({ ...fast, maxRequests: 3, concurrency: 1 });
+    await client.postJson(`${server.url}/b`, { i: 0 }); // 2 attempts
+    await client.postJson(`${server.url}/b`, { i: 1 }); // 1 attempt: budget now spent
+    const e = await client.postJson(`${server.url}/b`, { i: 2 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(RequestBudgetError);
+    expect((e as RequestBudgetError).exitCode).toBe(ExitCode.inconclusive);
+    expect(server.received).toHaveLength(3);
+  });
+
+  it('caches responses on disk, encrypted, keyed without the API key; a rerun makes no request', async () => {
+    server = await startFaultServer({ 'POST /v1/completions': (body) => ({ echoed: body.prompt }) });
+    const dir = tempDir();
+    const secretKey = 'sk-test-0123456789abcdef';
+    const record = 'Patient Jane Roe MRN 99812';
+    const first = new HttpClient({ ...fast, cache: new ResponseCache(dir), secretHeaders: { authorization: `Bearer ${secretKey}` } });
+    expect(await first.postJson(`${server.url}/v1/completions`, { prompt: record, model: 'm' })).toEqual({ echoed: record });
+    expect(server.received[0]!.headers.authorization).toBe(`Bearer ${secretKey}`);
+    const stored = files(dir);
+    expect(stored).toHaveLength(1);
+    const bytes = readFileSync(stored[0]!);
+    // Neither the key, nor the record (request or response), nor the endpoint appears on disk.
+    for (const needle of [secretKey, record, 'Jane', 'completions', 'echoed']) {
+      expect(bytes.includes(Buffer.from(needle))).toBe(false);
+      expect(stored[0]!.includes(needle)).toBe(false);
+    }
+    expect(statSync(stored[0]!).mode & 0o777).toBe(0o600);
+
+    // Another key, same request: served from the cache (the key is not part of the cache key).
+    const second = new HttpClient({ ...fast, cache: new ResponseCache(dir), secretHeaders: { authorization: 'Bearer other' }, maxRequests: 1 });
+    expect(await second.postJson(`${server.url}/v1/completions`, { model: 'm', prompt: record })).toEqual({ echoed: record });
+    expect(second.stats).toMatchObject({ requests: 0, cacheHits: 1 });
+    expect(server.received).toHaveLength(1);
+
+    // A different request is a miss.
+    await second.postJson(`${server.url}/v1/completions`, { model: 'm', prompt: 'other' });
+    expect(server.received).toHaveLength(2);
+  });
+
+  it('does not cache failures, and treats a damaged entry as a miss', async () => {
+    server = await startFaultServer({ 'POST /x': () => ({ v: 1 }) });
+    server.faults.set('POST /x', [{ kind: 'status', status: 400 }]);
+    const dir = tempDir();
+    const cache = new ResponseCache(dir);
+    const client = new HttpClient({ ...fast, cache });
+    await expect(client.postJson(`${server.url}/x`, { a: 1 })).rejects.toBeInstanceOf(HttpStatusError);
+    expect(files(dir)).toHaveLength(0);
+    await client.postJson(`${server.url}/x`, { a: 1 });
+    const [entry] = files(dir);
+    const damaged = readFileSync(entry!);
+    damaged[damaged.length - 1] ^= 0xff;
+    (await import('node:fs')).writeFileSync(entry!, damaged);
+    expect(cache.get({ method: 'POST', url: `${server.url}/x`, body: { a: 1 } })).toBeUndefined();
+    expect(await client.postJson(`${server.url}/x`, { a: 1 })).toEqual({ v: 1 });
+    expect(server.received).toHaveLength(3);
+  });
+});
+
+describe('retry timing', () => {
+  it('parses Retry-After as seconds or an HTTP date', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter('0.5')).toBe(500);
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:10 GMT', now)).toBe(10_000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(null)).toBeUndefined();
+  });
+
+  it('backs off exponentially with full jitter under a cap', () => {
+    const opts = { baseMs: 100, maxMs: 1000 };
+    expect(backoffDelay(0, opts, () => 0.999)).toBe(99);
+    expect(backoffDelay(3, opts, () => 0.5)).toBe(400);
+    expect(backoffDelay(10, opts, () => 0.999)).toBe(999);
+    expect(backoffDelay(2, opts, () => 0)).toBe(0);
+  });
+});
