@@ -11,6 +11,7 @@ import type { ProbeName, ProbeResult } from './types.js';
 import type { NumberRule } from '../src/cli/options.js';
 import type { JsonSchema } from '../src/core/schema.js';
 import { exposureProbe } from './exposure.js';
+import { extractionProbe } from './extraction.js';
 
 export interface ProbeContext {
   target: Target;
@@ -52,7 +53,7 @@ export interface ProbeOptionSpec {
   choices?: readonly string[];
 }
 
-export const probes: ProbeModule[] = [exposureProbe];
+export const probes: ProbeModule[] = [exposureProbe, extractionProbe];
 
 export function findProbe(name: string): ProbeModule | undefined {
   return probes.find((p) => p.name === name);

@@ -7,7 +7,7 @@ import { BaseTarget } from '../../../src/targets/base.js';
 import type { GenerateRequest, Generation, ScoredText, TargetCapabilities, TargetDescriptor, TokenDistribution } from '../../../src/targets/target.js';
 import type { Rng } from '../../../src/core/rng.js';
 
-export const fakeVocab = ['<pad>', '<unk>', ...' .-:0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'];
+export const fakeVocab = ['<pad>', '<unk>', ...' .-:@0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'];
 
 function hash(s: string): number {
   let h = 2166136261;
