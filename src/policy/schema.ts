@@ -6,7 +6,6 @@ const probeName = { enum: ['exposure', 'extraction', 'membership', 'dp-audit'] }
 
 export const policySchema: JsonSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
-  $id: 'urn:memaudit:schema:policy:v1',
   type: 'object',
   additionalProperties: false,
   required: ['version', 'name', 'alpha', 'requiredProbes', 'power', 'exposure', 'extraction', 'membership', 'dp'],

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'node-html-parser';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { buildReport, serializeReport } from '../../src/report/assemble.js';
+import { defaultPolicy } from '../../src/policy/load.js';
+import type { AuditEvidence } from '../../src/policy/evidence.js';
+import { cleanEvidence, exposure, manifest, target } from '../policy/fixtures.js';
+
+function writeReport(dir: string, e: AuditEvidence = cleanEvidence()): string {
+  const { report } = buildReport({ ...e, target, backend: 'wasm', seed: '1', startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:00:01.000Z' }, defaultPolicy());
+  const path = join(dir, 'report.json');
+  writeFileSync(path, serializeReport(report));
+  return path;
+}
+
+describe('gate (CLI)', () => {
+  it('re-decides from a report: 0 under its own policy, 1 under a stricter one, with JUnit and GitHub annotations', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'audit-log.jsonl');
+    const report = writeReport(dir);
+    const pass = await runCli(['gate', '--report', report, '--audit-log', log, '--json']);
+    expect(pass.code, pass.stderr).toBe(0);
+    expect(JSON.parse(pass.stdout)).toMatchObject({ verdict: 'NOT_PHI', previousVerdict: 'NOT_PHI' });
+
+    const strict = join(dir, 'strict.json');
+    writeFileSync(strict, JSON.stringify({ ...defaultPolicy().policy, name: 'strict', dp: { ...defaultPolicy().policy.dp, required: true } }));
+    const junit = join(dir, 'junit.xml');
+    const fail = await runCli(['gate', '--report', report, '--policy', strict, '--junit', junit, '--audit-log', log, '--purpose', 'REL-42'], { env: { GITHUB_ACTIONS: 'true' } });
+    expect(fail.code).toBe(1);
+    expect(fail.stdout).toMatch(/^::error file=.*report.json,title=memaudit PHI%3A dp-ledger epsilon::the model was trained without DP/m);
+    const xml = parse(readFileSync(junit, 'utf8'));
+    const failures = xml.querySelectorAll('testcase failure');
+    expect(failures.map((f) => f.getAttribute('type'))).toEqual(['PHI']);
+    expect(xml.querySelector('testsuites')!.getAttribute('failures')).toBe('1');
+
+    // Both runs are in the audit log, which verifies.
+    const entries = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(entries.map((e) => [e.command, e.verdict, e.exitCode, e.purpose])).toEqual([
+      ['gate', 'NOT_PHI', 0, null],
+      ['gate', 'PHI', 1, 'REL-42'],
+    ]);
+    const v = await runCli(['audit-log', 'verify', '--audit-log', log]);
+    expect(v.code).toBe(0);
+    writeFileSync(log, readFileSync(log, 'utf8').replace('REL-42', 'REL-43'));
+    const broken = await runCli(['audit-log', 'verify', '--audit-log', log]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/line 2: the entry does not match its hash/);
+  });
+
+  it('exits 3 when the report lacks power, without annotations outside GitHub Actions', async () => {
+    const dir = tempDir();
+    const e = cleanEvidence();
+    e.manifest = manifest(2, 1200);
+    e.results.exposure = exposure(() => 1, e.manifest);
+    const r = await runCli(['gate', '--report', writeReport(dir, e), '--audit-log', join(dir, 'log.jsonl')], { env: { GITHUB_ACTIONS: '' } });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/INCONCLUSIVE/);
+    expect(r.stdout).not.toMatch(/::error/);
+  });
+
+  it('a bad report or policy is one line, exit 2, and nothing is logged', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'log.jsonl');
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ version: 1 }));
+    const r = await runCli(['gate', '--report', bad, '--audit-log', log]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/bad.json: \/: must have required property/);
+    const p = join(dir, 'p.json');
+    writeFileSync(p, JSON.stringify({ ...defaultPolicy().policy, alpha: 2 }));
+    const r2 = await runCli(['gate', '--report', writeReport(dir), '--policy', p, '--audit-log', log]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/p.json: \/alpha: must be <= 0.2/);
+    const missing = await runCli(['gate', '--audit-log', log]);
+    expect(missing.code).toBe(2);
+    expect(() => readFileSync(log)).toThrow();
+  });
+});
