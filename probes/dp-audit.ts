@@ -1,0 +1,188 @@
+/**
+ * `probe dp-audit`: an empirical lower bound on the model's epsilon from canary membership
+ * scores, tested against the DP claim in its privacy.json (or --claimed-epsilon). A bound above
+ * the claim refutes it: the DP implementation or its accounting is wrong. A low bound is NOT
+ * evidence of privacy: no bound from this many canaries can exceed the reported ceiling.
+ *
+ * Canaries come from the manifest: inserted ones are the "in" world, never-inserted ones the
+ * "out" world. `--method one-run` (default for `canary insert --mode bernoulli` manifests, where
+ * each canary was inserted with probability 1/2) is the Steinke-Nasr-Jagielski one-run audit;
+ * `clopper-pearson` (default otherwise) treats canaries as independent trials. The statistics are
+ * in ./membership/audit-bounds.ts.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readPrivacyLedger } from '../src/accounting/index.js';
+import type { BackendPreference } from '../src/core/backend.js';
+import { UsageError, InconclusiveError } from '../src/core/errors.js';
+import { fmt } from '../src/cli/output.js';
+import type { JsonSchema } from '../src/core/schema.js';
+import { parseTargetSpec } from '../src/targets/index.js';
+import { probeRunInfo } from './common.js';
+import type { ProbeContext, ProbeModule } from './registry.js';
+import type { DpAuditResult } from './types.js';
+import { attackNames, runAttacks, type AttackName } from './membership/attacks.js';
+import { candidatesFromManifest, type CandidateSet } from './membership/candidates.js';
+import { attackOptionSpecs, attackOptionsFor } from './membership/options.js';
+import { clopperPearsonBonferroni, clopperPearsonSplit, oneRunAudit, type AuditBound, type ThresholdStrategy } from './membership/audit-bounds.js';
+
+export interface DpAuditProbeResult extends DpAuditResult {
+  /** The membership attack whose scores were audited. */
+  attack: string;
+  members: number;
+  nonMembers: number;
+  /** Copies of each member canary in the training data; the bound is per record (group privacy). */
+  groupSize: number;
+  thresholdStrategy: ThresholdStrategy;
+  /** Tests the significance was divided among (Bonferroni), 1 for a split. */
+  hypotheses: number;
+  /** One-run: guesses made and how many were right. */
+  guesses?: number;
+  correct?: number;
+  /** Where the claim came from. */
+  claimSource: 'privacy.json' | 'flag' | 'none';
+  note: string;
+}
+
+interface Claim {
+  epsilon: number | null;
+  delta: number | null;
+  source: DpAuditProbeResult['claimSource'];
+}
+
+/** --claimed-epsilon, else the DP ledger of a local model directory. */
+function claimFor(ctx: ProbeContext): Claim {
+  const flag = ctx.options.claimedEpsilon;
+  if (typeof flag === 'number') return { epsilon: flag, delta: null, source: 'flag' };
+  const spec = parseTargetSpec(ctx.targetDescriptor.target);
+  if (spec.kind === 'local') {
+    const path = join(spec.dir, 'privacy.json');
+    if (existsSync(path)) {
+      const ledger = readPrivacyLedger(path);
+      if (ledger.dp) return { epsilon: ledger.epsilon[ledger.accountant], delta: ledger.delta, source: 'privacy.json' };
+    }
+  }
+  return { epsilon: null, delta: null, source: 'none' };
+}
+
+/** Members: inserted canaries (with --repetitions R, only those inserted R times); non-members: never inserted. */
+function auditPopulation(ctx: ProbeContext, set: CandidateSet): { members: number[]; nonMembers: number[]; groupSize: number } {
+  const counts = [...new Set(set.candidates.filter((c) => c.member).map((c) => c.repetitions))].sort((a, b) => a - b);
+  if (counts.length === 0) throw new InconclusiveError('dp-audit: the manifest has no inserted canaries');
+  const asked = typeof ctx.options.repetitions === 'number' ? ctx.options.repetitions : undefined;
+  if (asked !== undefined && !counts.includes(asked)) {
+    throw new UsageError(`--repetitions ${asked}: no canary was inserted ${asked} times (counts in the manifest: ${counts.join(', ')})`);
+  }
+  const groupSize = asked ?? counts[0]!;
+  const members: number[] = [];
+  const nonMembers: number[] = [];
+  set.candidates.forEach((c, i) => {
+    if (!c.member) nonMembers.push(i);
+    else if (c.repetitions === groupSize) members.push(i);
+  });
+  if (nonMembers.length === 0) throw new InconclusiveError('dp-audit: the manifest has no canaries that were never inserted (reference canaries)');
+  return { members, nonMembers, groupSize };
+}
+
+export async function runDpAudit(ctx: ProbeContext): Promise<DpAuditProbeResult> {
+  const started = new Date();
+  const set = candidatesFromManifest(ctx.manifest, ctx.target.task);
+  const methodFlag = typeof ctx.options.method === 'string' ? ctx.options.method : 'auto';
+  const method = methodFlag === 'auto' ? (ctx.manifest.mode === 'bernoulli' ? 'one-run' : 'clopper-pearson') : methodFlag;
+  if (method === 'one-run' && ctx.manifest.mode !== 'bernoulli') {
+    throw new UsageError('--method one-run needs canaries each inserted with probability 1/2: use a manifest from `canary insert --mode bernoulli`');
+  }
+  const attack = (typeof ctx.options.attack === 'string' ? ctx.options.attack : 'loss') as AttackName;
+  if (!attackNames.includes(attack)) throw new UsageError(`--attack: unknown attack "${attack}" (known: ${attackNames.join(', ')})`);
+  const { members, nonMembers, groupSize } = auditPopulation(ctx, set);
+  const claim = claimFor(ctx);
+  const delta = typeof ctx.options.delta === 'number' ? ctx.options.delta : (claim.delta ?? 1e-5);
+  const confidence = typeof ctx.options.confidence === 'number' ? ctx.options.confidence : 0.95;
+  const strategy = (ctx.options.thresholdStrategy === 'split' ? 'split' : 'bonferroni') as ThresholdStrategy;
+
+  const options = await attackOptionsFor(ctx, set, ctx.backend as BackendPreference);
+  let scores: number[] | undefined;
+  try {
+    const run = await runAttacks(ctx.target, set, { ...options, only: [attack] });
+    scores = run.scores[attack];
+    if (!scores) {
+      const why = run.skipped.find((s) => s.attack.includes(attack))?.reason ?? 'it could not run on this target';
+      throw new UsageError(`--attack ${attack}: ${why}`);
+    }
+  } finally {
+    await options.reference?.close();
+  }
+  const inScores = members.map((i) => scores![i]!);
+  const outScores = nonMembers.map((i) => scores![i]!);
+  const common = { alpha: 1 - confidence, delta, groupSize };
+  let bound: AuditBound;
+  if (method === 'one-run') {
+    if (strategy === 'split') throw new UsageError('--threshold-strategy split applies to --method clopper-pearson; the one-run audit uses a fixed guess grid with Bonferroni');
+    bound = oneRunAudit(inScores, outScores, common);
+  } else {
+    bound = strategy === 'split' ? clopperPearsonSplit(inScores, outScores, { ...common, rng: ctx.rng.fork('split') }) : clopperPearsonBonferroni(inScores, outScores, common);
+  }
+  const refuted = claim.epsilon !== null && bound.epsilonLowerBound > claim.epsilon;
+  const note = refuted
+    ? `the empirical lower bound ${fmt(bound.epsilonLowerBound)} exceeds the claimed epsilon ${fmt(claim.epsilon!)}: the DP claim is refuted (implementation or accounting is wrong)`
+    : `a lower bound below the claim is not evidence of privacy: with ${inScores.length + outScores.length} canaries no bound can exceed ${fmt(bound.ceiling)}`;
+  return {
+    ...probeRunInfo(ctx, 'dp-audit', started),
+    method: bound.method,
+    epsilonLowerBound: bound.epsilonLowerBound,
+    confidence: bound.confidence,
+    ceiling: bound.ceiling,
+    claimedEpsilon: claim.epsilon,
+    delta,
+    refuted,
+    canaries: inScores.length + outScores.length,
+    attack,
+    members: inScores.length,
+    nonMembers: outScores.length,
+    groupSize,
+    thresholdStrategy: bound.strategy,
+    hypotheses: bound.hypotheses,
+    ...(bound.guesses !== undefined ? { guesses: bound.guesses, correct: bound.correct } : {}),
+    claimSource: claim.source,
+    note,
+  };
+}
+
+const resultSchema: JsonSchema = {
+  type: 'object',
+  required: ['method', 'epsilonLowerBound', 'confidence', 'ceiling', 'claimedEpsilon', 'refuted', 'delta', 'canaries'],
+  properties: {
+    method: { enum: ['clopper-pearson', 'one-run'] },
+    epsilonLowerBound: { type: 'number', minimum: 0 },
+    confidence: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+    ceiling: { type: 'number', minimum: 0 },
+    claimedEpsilon: { type: ['number', 'null'] },
+    refuted: { type: 'boolean' },
+    delta: { type: 'number' },
+    canaries: { type: 'integer', minimum: 2 },
+  },
+};
+
+export const dpAuditProbe: ProbeModule<DpAuditProbeResult> = {
+  name: 'dp-audit',
+  describe: 'Empirical epsilon lower bound from canary membership (Clopper-Pearson or one-run), tested against the DP claim',
+  needs: (c) => (c.scoreText || c.classProbabilities ? null : 'needs per-token log-probabilities of given text (scoreText) or class probabilities'),
+  options: [
+    { name: 'method', type: 'string', describe: 'Bound: one-run (bernoulli manifests) or clopper-pearson; auto picks by the manifest mode', default: 'auto', choices: ['auto', 'one-run', 'clopper-pearson'] },
+    { name: 'thresholdStrategy', type: 'string', describe: 'Clopper-Pearson threshold choice: Bonferroni over all thresholds, or a split sample', default: 'bonferroni', choices: ['bonferroni', 'split'] },
+    { name: 'attack', type: 'string', describe: 'Membership attack whose scores are audited', default: 'loss', choices: attackNames },
+    { name: 'confidence', type: 'number', describe: 'Confidence of the lower bound', default: 0.95, rule: { min: 0, minExclusive: true, max: 1, maxExclusive: true } },
+    { name: 'delta', type: 'number', describe: "DP delta of the claim (default: privacy.json's, else 1e-5)", rule: { min: 0, max: 1, maxExclusive: true } },
+    { name: 'claimedEpsilon', type: 'number', describe: "Epsilon to test (default: the model directory's privacy.json)", rule: { min: 0 } },
+    { name: 'repetitions', type: 'number', describe: 'Audit the canaries inserted this many times (default: the smallest count); the bound is per record by group privacy', rule: { integer: true, min: 1 } },
+    ...attackOptionSpecs,
+  ],
+  resultSchema,
+  run: runDpAudit,
+  summary(result) {
+    return [
+      ['method', 'attack', 'canaries', 'epsilon >=', 'confidence', 'ceiling', 'claimed', 'refuted'],
+      [result.method, result.attack, result.canaries, fmt(result.epsilonLowerBound, 3), result.confidence, fmt(result.ceiling, 3), result.claimedEpsilon === null ? '-' : fmt(result.claimedEpsilon, 3), result.refuted ? 'YES' : 'no'],
+    ];
+  },
+};

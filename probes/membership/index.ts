@@ -1,0 +1,114 @@
+/**
+ * `probe membership`: membership-inference attacks on candidate records (manifest canaries or
+ * the user's member/non-member files), each reported with AUC and TPR at 0.1%, 1% and 10% FPR
+ * with bootstrap confidence intervals. Gate on the low-FPR TPR, never on AUC alone.
+ */
+import type { BackendPreference } from '../../src/core/backend.js';
+import { fmt } from '../../src/cli/output.js';
+import type { JsonSchema } from '../../src/core/schema.js';
+import { probeRunInfo } from '../common.js';
+import { attackMetrics } from '../metrics.js';
+import type { ProbeContext, ProbeModule } from '../registry.js';
+import type { MembershipAttackResult, MembershipResult } from '../types.js';
+import { runAttacks, type AttackRun } from './attacks.js';
+import type { CandidateSet } from './candidates.js';
+import { attackOptionSpecs, attackOptionsFor, candidateSetFor, populationOptionSpecs } from './options.js';
+
+export interface MembershipProbeResult extends MembershipResult {
+  /** Attacks that could not run on this target, and why. */
+  skipped: { attack: string; reason: string }[];
+  /** LiRA's shadow models: how many, how many were trained now vs found in the cache. */
+  shadows?: AttackRun['shadows'];
+  /** Balanced accuracy of each attack (best threshold), by name. */
+  balancedAccuracy: Record<string, number>;
+}
+
+/** Runs the attacks and scores them against the ground truth. */
+export async function runMembership(ctx: ProbeContext, set: CandidateSet): Promise<{ run: AttackRun; attacks: MembershipAttackResult[]; balanced: Record<string, number> }> {
+  const options = await attackOptionsFor(ctx, set, ctx.backend as BackendPreference);
+  try {
+    const run = await runAttacks(ctx.target, set, {
+      ...options,
+      onBatch: (done, total) => ctx.progress.update(`membership: scored ${done}/${total} candidates`),
+    });
+    const resamples = typeof ctx.options.bootstrap === 'number' ? ctx.options.bootstrap : 200;
+    const attacks: MembershipAttackResult[] = [];
+    const balanced: Record<string, number> = {};
+    for (const [name, scores] of Object.entries(run.scores)) {
+      const members = scores.filter((_, i) => set.candidates[i]!.member);
+      const nonMembers = scores.filter((_, i) => !set.candidates[i]!.member);
+      const metrics = attackMetrics(members, nonMembers, resamples > 0 ? { bootstrap: { rng: ctx.rng.fork(`bootstrap/${name}`), resamples } } : {});
+      attacks.push({
+        name,
+        members: metrics.members,
+        nonMembers: metrics.nonMembers,
+        auc: metrics.auc,
+        tprAtFpr: metrics.tprAtFpr,
+        ...(metrics.aucInterval ? { aucInterval: metrics.aucInterval } : {}),
+        ...(metrics.tprAtFprInterval ? { tprAtFprInterval: metrics.tprAtFprInterval } : {}),
+        roc: metrics.roc,
+      });
+      balanced[name] = metrics.balancedAccuracy;
+    }
+    return { run, attacks, balanced };
+  } finally {
+    await options.reference?.close();
+  }
+}
+
+const fprRecord = { type: 'object', required: ['0.001', '0.01', '0.1'], properties: { '0.001': { type: 'number' }, '0.01': { type: 'number' }, '0.1': { type: 'number' } } };
+
+const resultSchema: JsonSchema = {
+  type: 'object',
+  required: ['population', 'attacks', 'skipped'],
+  properties: {
+    population: { enum: ['manifest', 'files'] },
+    attacks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'members', 'nonMembers', 'auc', 'tprAtFpr'],
+        properties: {
+          name: { type: 'string' },
+          members: { type: 'integer', minimum: 1 },
+          nonMembers: { type: 'integer', minimum: 1 },
+          auc: { type: 'number', minimum: 0, maximum: 1 },
+          tprAtFpr: fprRecord,
+        },
+      },
+    },
+  },
+};
+
+export const membershipProbe: ProbeModule<MembershipProbeResult> = {
+  name: 'membership',
+  describe: 'Membership inference (loss, zlib, Min-K%, Min-K%++, reference, LiRA): AUC and TPR at 0.1%/1%/10% FPR',
+  needs: (c) => (c.scoreText || c.classProbabilities ? null : 'needs per-token log-probabilities of given text (scoreText) or class probabilities'),
+  options: [
+    ...populationOptionSpecs,
+    { name: 'attacks', type: 'string', describe: 'Comma-separated attacks to run (default: every one the target and flags allow)' },
+    ...attackOptionSpecs,
+    { name: 'bootstrap', type: 'number', describe: 'Bootstrap resamples for the confidence intervals (0 = none)', default: 200, rule: { integer: true, min: 0 } },
+  ],
+  resultSchema,
+  async run(ctx) {
+    const started = new Date();
+    const set = await candidateSetFor(ctx);
+    const { run, attacks, balanced } = await runMembership(ctx, set);
+    return {
+      ...probeRunInfo(ctx, 'membership', started),
+      population: set.population,
+      attacks,
+      skipped: run.skipped,
+      ...(run.shadows ? { shadows: run.shadows } : {}),
+      balancedAccuracy: balanced,
+    };
+  },
+  summary(result) {
+    const rows: (string | number | null)[][] = [['attack', 'members', 'non-members', 'AUC', 'TPR@0.1%', 'TPR@1%', 'TPR@10%']];
+    for (const a of result.attacks) {
+      rows.push([a.name, a.members, a.nonMembers, fmt(a.auc, 3), fmt(a.tprAtFpr['0.001'], 3), fmt(a.tprAtFpr['0.01'], 3), fmt(a.tprAtFpr['0.1'], 3)]);
+    }
+    return rows;
+  },
+};

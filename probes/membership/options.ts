@@ -1,0 +1,155 @@
+/**
+ * Flags shared by `probe membership` and `probe dp-audit` (the audit scores canaries with the
+ * same attacks), and their translation into candidates and attack options.
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, dirname, resolve } from 'node:path';
+import { InconclusiveError, UsageError } from '../../src/core/errors.js';
+import { readJsonFile } from '../../src/core/schema.js';
+import { sha256File } from '../../src/core/hash.js';
+import type { BackendPreference } from '../../src/core/backend.js';
+import { readModelMeta } from '../../src/models/index.js';
+import { openTarget, parseTargetSpec } from '../../src/targets/index.js';
+import type { Json } from '../../src/jobs/index.js';
+import type { ProbeContext, ProbeOptionSpec } from '../registry.js';
+import { candidatesFromFiles, candidatesFromManifest, type CandidateSet } from './candidates.js';
+import { attackNames, type AttackName, type AttackOptions } from './attacks.js';
+import type { ShadowPlan } from './shadows.js';
+
+export const attackOptionSpecs: readonly ProbeOptionSpec[] = [
+  { name: 'minK', type: 'number', describe: 'Fraction k of lowest-probability tokens for Min-K% and Min-K%++', default: 0.2, rule: { min: 0, minExclusive: true, max: 1 } },
+  { name: 'reference', type: 'string', describe: 'Reference model (a target) for the reference attack: target score minus reference score' },
+  { name: 'shadows', type: 'number', describe: 'Shadow models for LiRA (even; 0 = no LiRA)', default: 0, rule: { integer: true, min: 0 } },
+  { name: 'workers', type: 'number', describe: 'Worker threads training shadow models', default: 1, rule: { integer: true, min: 1 } },
+  { name: 'shadowCache', type: 'string', describe: 'Folder caching trained shadow models (a rerun reuses them)', default: '.memaudit/shadows' },
+  { name: 'shadowConfig', type: 'string', describe: "JSON file with the shadow models' training configuration (default: the target model's own, from its memaudit.json)" },
+  { name: 'shadowData', type: 'string', describe: "Data every shadow model trains on besides the candidates (default with a manifest: the manifest's input dataset)" },
+  { name: 'shadowRepetitions', type: 'number', describe: 'Copies of a candidate in the training data of a shadow model it is IN (default: the most common repetition count of inserted canaries, else 1)', rule: { integer: true, min: 1 } },
+];
+
+export const populationOptionSpecs: readonly ProbeOptionSpec[] = [
+  { name: 'members', type: 'string', describe: 'File of member records (with --non-members; default: the manifest\'s inserted vs reference canaries)' },
+  { name: 'nonMembers', type: 'string', describe: 'File of non-member records (with --members)' },
+  { name: 'textField', type: 'string', describe: 'JSONL field (or CSV column) holding the text of --members/--non-members records', default: 'text' },
+  { name: 'labelColumn', type: 'string', describe: 'CSV label column of --members/--non-members rows (classifier targets)' },
+];
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+
+/** Candidates from --members/--non-members, else from the manifest. */
+export async function candidateSetFor(ctx: ProbeContext): Promise<CandidateSet> {
+  const members = str(ctx.options.members);
+  const nonMembers = str(ctx.options.nonMembers);
+  if ((members === undefined) !== (nonMembers === undefined)) throw new UsageError('--members and --non-members go together');
+  const task = ctx.target.task;
+  const set =
+    members && nonMembers
+      ? await candidatesFromFiles(members, nonMembers, task, { textField: str(ctx.options.textField), labelColumn: str(ctx.options.labelColumn) })
+      : candidatesFromManifest(ctx.manifest, task);
+  const m = set.candidates.filter((c) => c.member).length;
+  const n = set.candidates.length - m;
+  if (m === 0 || n === 0) {
+    throw new InconclusiveError(`membership needs members and non-members; ${set.population === 'manifest' ? 'the manifest' : 'the files'} give ${m} and ${n}`);
+  }
+  return set;
+}
+
+/** The manifest's own path, when the context knows it (shadow jobs read canaries from it by id). */
+function manifestPathOf(ctx: ProbeContext): string | undefined {
+  return str((ctx as ProbeContext & { manifestPath?: string }).manifestPath) ?? str(ctx.options.manifestPath);
+}
+
+function parseAttackList(raw: unknown): AttackName[] | undefined {
+  const text = str(raw);
+  if (text === undefined) return undefined;
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!attackNames.includes(name as AttackName)) throw new UsageError(`--attacks: unknown attack "${name}" (known: ${attackNames.join(', ')})`);
+  }
+  return names as AttackName[];
+}
+
+/** Fields of a recorded training configuration that describe the run, not how to train. */
+const runOnlyFields = ['seed', 'steps', 'plannedSteps', 'preprocessingFromData'];
+
+/**
+ * The trainer configuration for shadows (without a seed: each job has its own) and the label
+ * column: --shadow-config, else the target model's own, recorded in its memaudit.json.
+ */
+function shadowTrainConfig(ctx: ProbeContext, set: CandidateSet): { train: Json; labelColumn?: string } {
+  const file = str(ctx.options.shadowConfig);
+  const spec = parseTargetSpec(ctx.targetDescriptor.target);
+  const meta = spec.kind === 'local' ? readModelMeta(spec.dir) : undefined;
+  let config: Record<string, Json> | undefined;
+  if (file) {
+    const value = readJsonFile<Json>(file);
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof value.model !== 'string') {
+      throw new UsageError(`${file}: a shadow training configuration is a JSON object like the trainer's (with "model": "charlm" or "mlp")`);
+    }
+    config = value;
+  } else if (meta?.training) {
+    config = meta.training as Record<string, Json>;
+  }
+  if (!config) throw new UsageError('--shadows needs the training configuration of the target: pass --shadow-config FILE (the target does not record one)');
+  const train = Object.fromEntries(Object.entries(config).filter(([k]) => !runOnlyFields.includes(k)));
+  const labelColumn = str(ctx.options.labelColumn) ?? meta?.labelColumn ?? (set.population === 'manifest' ? ctx.manifest.labelColumn : undefined);
+  return { train, ...(labelColumn ? { labelColumn } : {}) };
+}
+
+async function baseDataFor(ctx: ProbeContext, set: CandidateSet): Promise<ShadowPlan['base']> {
+  const explicit = str(ctx.options.shadowData);
+  const path = explicit ?? (set.population === 'manifest' ? resolveManifestRelative(ctx, ctx.manifest.input.path) : undefined);
+  if (!path) return undefined;
+  if (!existsSync(path)) {
+    throw new UsageError(`${path}: shadow training data not found${explicit ? '' : " (the manifest's input dataset; pass --shadow-data FILE)"}`);
+  }
+  const textField = str(ctx.options.textField) ?? ctx.manifest.textField;
+  return {
+    path,
+    sha256: await sha256File(path),
+    ...(textField ? { textField } : {}),
+    ...(ctx.manifest.labelColumn ? { labelColumn: ctx.manifest.labelColumn } : {}),
+  };
+}
+
+/** A manifest's dataset paths are as given to `canary insert`; relative ones are tried from the cwd, then beside the manifest. */
+function resolveManifestRelative(ctx: ProbeContext, path: string): string {
+  if (isAbsolute(path) || existsSync(path)) return path;
+  const manifestPath = manifestPathOf(ctx);
+  return manifestPath ? join(dirname(resolve(manifestPath)), path) : path;
+}
+
+function mostCommonRepetitions(set: CandidateSet): number {
+  const counts = new Map<number, number>();
+  for (const c of set.candidates) if (c.member) counts.set(c.repetitions, (counts.get(c.repetitions) ?? 0) + 1);
+  let best = 1;
+  let bestCount = 0;
+  for (const [r, n] of counts) if (n > bestCount || (n === bestCount && r < best)) [best, bestCount] = [r, n];
+  return best;
+}
+
+/** Attack options from the probe's flags; opens the reference target (caller closes it). */
+export async function attackOptionsFor(ctx: ProbeContext, set: CandidateSet, backend: BackendPreference = 'auto'): Promise<AttackOptions> {
+  const options: AttackOptions = { k: num(ctx.options.minK), only: parseAttackList(ctx.options.attacks), log: (m) => ctx.progress.log(m) };
+  const reference = str(ctx.options.reference);
+  if (reference) options.reference = await openTarget(reference);
+  const shadows = num(ctx.options.shadows) ?? 0;
+  if (shadows > 0) {
+    if (shadows < 2 || shadows % 2 !== 0) throw new UsageError(`--shadows must be an even number >= 2 (each candidate is IN half of them), got ${shadows}`);
+    const manifestPath = manifestPathOf(ctx);
+    if (set.population === 'manifest' && !manifestPath) throw new UsageError('LiRA on manifest canaries needs the manifest path');
+    options.shadows = {
+      count: shadows,
+      workers: num(ctx.options.workers) ?? 1,
+      cacheDir: str(ctx.options.shadowCache) ?? '.memaudit/shadows',
+      backend,
+      ...shadowTrainConfig(ctx, set),
+      base: await baseDataFor(ctx, set),
+      repetitions: num(ctx.options.shadowRepetitions) ?? mostCommonRepetitions(set),
+      ...(set.population === 'manifest' ? { manifest: { path: manifestPath!, sha256: ctx.manifestDigest } } : {}),
+      onProgress: (done, total, cached) => ctx.progress.update(`shadow models ${done}/${total}${cached ? ' (cached)' : ''}`),
+    };
+  }
+  return options;
+}
