@@ -6,6 +6,7 @@
  */
 import { UsageError } from '../core/errors.js';
 import { computeEpsilon } from './epsilon.js';
+import { DEFAULT_VALUE_DISCRETIZATION } from './pld/index.js';
 import type { AccountantName, EpsilonOptions } from './types.js';
 import { checkDelta, checkEpsilon, checkSamplingRate, checkSteps } from './validate.js';
 
@@ -35,8 +36,23 @@ export function calibrateNoise(a: CalibrationRequest, options: CalibrationOption
   const eps = (sigma: number) =>
     computeEpsilon([{ samplingRate: a.samplingRate, noiseMultiplier: sigma, steps: a.steps }], a.delta, { ...options, accountant }).epsilon;
 
-  // Bracket. For PLD, the RDP answer is a good upper end: PLD epsilon is below RDP's.
-  let hi = accountant === 'pld' ? calibrateNoise({ ...a, accountant: 'rdp' }, { ...options, tolerance: undefined }).noiseMultiplier : 1;
+  // Bracket. For PLD, first solve on a 10x coarser grid (cheap): a coarser connect-the-dots grid is
+  // a subset of the finer one, so its epsilon is at least as large and its sigma is an upper end
+  // for the fine problem (checked below all the same). The coarse pass starts from the RDP answer,
+  // since PLD epsilon is below RDP's.
+  const h = options.valueDiscretization ?? DEFAULT_VALUE_DISCRETIZATION;
+  let hi: number;
+  let lowerFraction: number;
+  if (accountant === 'rdp') {
+    hi = 1;
+    lowerFraction = 0.5;
+  } else if (h < 1e-3) {
+    hi = calibrateNoise(a, { ...options, valueDiscretization: h * 10, tolerance: undefined }).noiseMultiplier;
+    lowerFraction = 0.99;
+  } else {
+    hi = calibrateNoise({ ...a, accountant: 'rdp' }, { ...options, tolerance: undefined }).noiseMultiplier;
+    lowerFraction = 0.75;
+  }
   let epsHi = eps(hi);
   while (epsHi > a.targetEpsilon) {
     if (hi >= SIGMA_MAX) {
@@ -45,12 +61,13 @@ export function calibrateNoise(a: CalibrationRequest, options: CalibrationOption
     hi *= 2;
     epsHi = eps(hi);
   }
-  let lo = accountant === 'pld' ? hi * 0.75 : hi / 2;
+  let lo = hi * lowerFraction;
   for (let epsLo = eps(lo); epsLo <= a.targetEpsilon; epsLo = eps(lo)) {
     hi = lo;
     epsHi = epsLo;
     if (lo <= SIGMA_MIN) return { noiseMultiplier: hi, epsilon: epsHi };
-    lo /= 2;
+    lo = hi * lowerFraction;
+    lowerFraction = Math.min(lowerFraction, 0.5);
   }
   const tolerance = options.tolerance ?? (accountant === 'pld' ? 1e-3 * Math.min(1, hi) : 1e-6 * hi);
   while (hi - lo > tolerance) {

@@ -90,3 +90,14 @@ describe('PrivacyLedger', () => {
     expect(ledger.epsilon()).toBe(0);
   });
 });
+
+describe('schedule helpers', () => {
+  it('steps = ceil(E N / B) without float round-up; batch larger than the data is refused', async () => {
+    const { stepsFor, samplingRateFor } = await import('../../src/accounting/index.js');
+    expect(stepsFor(60_000, 256, 60)).toBe(14063);
+    expect(stepsFor(60_000, 150, 15)).toBe(6000);
+    expect(stepsFor(100, 1, 0.55)).toBe(55); // 0.55 * 100 / 1 is 55.00000000000001 in floats: ceil would say 56
+    expect(samplingRateFor(60_000, 150)).toBe(0.0025);
+    expect(() => samplingRateFor(100, 200)).toThrow(/batch size 200 exceeds dataset size 100/);
+  });
+});

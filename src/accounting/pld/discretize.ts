@@ -15,9 +15,13 @@
 import type { LossPmf } from './pmf.js';
 import { SubsampledGaussianLoss, normalLower, normalUpper, type Direction } from './privacyLoss.js';
 import { logNormalCdf } from '../logmath.js';
+import { UsageError } from '../../core/errors.js';
 
 /** dp_accounting's log_mass_truncation_bound: the grid covers all but ~e^-50 of the P-mass on each side. */
 const LOG_MASS_TRUNCATION = -50;
+
+/** Memory guard: one step's grid beyond this (~128 MB) means sigma is far too small for the grid. */
+const MAX_GRID_POINTS = 1 << 24;
 
 /** Extra +Infinity mass covering round-off in the interval masses (far below any delta of interest). */
 const ROUNDING_SLACK = 1e-15;
@@ -46,6 +50,12 @@ export function discretizeSubsampledGaussian(q: number, sigma: number, direction
   const first = Math.floor(lMin / h);
   const last = Math.max(first + 1, Math.ceil(lMax / h));
   const n = last - first + 1;
+  if (n > MAX_GRID_POINTS) {
+    throw new UsageError(
+      `PLD: noise multiplier ${sigma} would need ${n} grid points at value discretization ${h}; ` +
+        'use a larger noise multiplier or the rdp accountant',
+    );
+  }
   const probs = new Float64Array(n);
   const factor = 1 / -Math.expm1(-h); // 1 / (1 - e^{-h})
 
