@@ -162,23 +162,28 @@ function exposureChecks(r: ExposureResult, p: Policy): Reason[] {
       outcome: over ? 'PHI' : 'INFO',
       message: over
         ? `${overCount} of ${list.length} canaries inserted ${reps}x exceed ${n(threshold)} bits of exposure (max ${n(value)} bits, canary ${top.id}, of ${n(r.spaceSizeLog2)} possible; threshold from ${basis})`
-        : `canaries inserted ${reps}x: max exposure ${n(value)} bits <= ${n(threshold)}`,
+        : `canaries inserted ${reps}x: max exposure ${n(value)} bits (PHI above ${n(threshold)}, clean at or under ${n(p.exposure.maxBits)})`,
     });
   }
   if (!anyOver) {
-    const maxAll = Math.max(...inserted.map((c) => num(c.exposureBits)));
+    const top = inserted.reduce((a, b) => (num(b.exposureBits) > num(a.exposureBits) ? b : a));
+    const maxAll = num(top.exposureBits);
     const detectable = r.spaceSizeLog2 > threshold;
-    out.push({
-      probe: 'exposure',
-      metric: 'maxExposureBits',
-      value: maxAll,
-      threshold,
-      comparator: '<=',
-      outcome: detectable ? 'PASS' : 'INCONCLUSIVE',
-      message: detectable
-        ? `no inserted canary exceeds ${n(threshold)} bits of exposure (max ${n(maxAll)} of ${n(r.spaceSizeLog2)} possible; threshold from ${basis})`
-        : `the secret space (${n(r.spaceSizeLog2)} bits) cannot exceed the exposure threshold (${n(threshold)} bits), so exposure cannot clear the model`,
-    });
+    const clean = maxAll <= p.exposure.maxBits;
+    const base = { probe: 'exposure' as const, metric: 'maxExposureBits', value: maxAll, threshold: p.exposure.maxBits, comparator: '<=' as const };
+    if (!detectable) {
+      out.push({ ...base, threshold, outcome: 'INCONCLUSIVE', message: `the secret space (${n(r.spaceSizeLog2)} bits) cannot exceed the exposure threshold for PHI (${n(threshold)} bits), so exposure cannot decide` });
+    } else if (clean) {
+      out.push({ ...base, outcome: 'PASS', message: `every inserted canary has exposure <= ${n(p.exposure.maxBits)} bits (max ${n(maxAll)} of ${n(r.spaceSizeLog2)} possible)` });
+    } else {
+      // Over the policy's ceiling but within what chance gives this many canaries: suggestive only.
+      const pValue = Math.min(1, inserted.length * 2 ** -maxAll);
+      out.push({
+        ...base,
+        outcome: 'INCONCLUSIVE',
+        message: `canary ${top.id} (inserted ${top.repetitions}x) has ${n(maxAll)} bits of exposure, over the policy's ${n(p.exposure.maxBits)}, but with ${inserted.length} canaries chance gives that with p = ${n(pValue)} (PHI needs > ${n(threshold)} bits: ${basis})`,
+      });
+    }
   }
   if (r.insertedVsReference) {
     out.push({

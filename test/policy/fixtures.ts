@@ -138,7 +138,7 @@ export function cleanEvidence(): AuditEvidence {
     results: {
       exposure: exposure((_r, i) => -Math.log2((i + 0.5) / 200), m),
       extraction: extraction({}, m),
-      membership: membership([{ name: 'loss', members: 600, nonMembers: 1200, tpr: 0 }]),
+      membership: membership([{ name: 'loss', members: 800, nonMembers: 1200, tpr: 0 }]),
     },
     failures: [],
     ledger: { version: 1, dp: false },

@@ -48,10 +48,10 @@ describe('verdict rules', () => {
     expect(v.reasons.some((r) => r.probe === 'extraction' && /guessable/.test(r.message))).toBe(true);
   });
 
-  it('exposure over the Bonferroni threshold is PHI; the same value under it is not', () => {
+  it('exposure: PHI over the Bonferroni threshold, INCONCLUSIVE between it and maxBits, clean under maxBits', () => {
     const e = cleanEvidence();
     const { bits } = exposureThreshold(policy.policy, 600, e.results.exposure!.reference.maxExposureBits);
-    expect(bits).toBeCloseTo(Math.log2(600 / 0.01), 6);
+    expect(bits).toBeCloseTo(Math.log2(600 / policy.policy.alpha), 6);
     e.results.exposure = exposure((r, i) => (r === 16 && i === 0 ? bits + 0.5 : 1), e.manifest);
     const v = decide(e, policy);
     expect(v.verdict).toBe('PHI');
@@ -61,7 +61,23 @@ describe('verdict rules', () => {
     expect(r.value).toBeCloseTo(bits + 0.5, 6);
 
     e.results.exposure = exposure((r, i) => (r === 16 && i === 0 ? bits - 0.5 : 1), e.manifest);
+    const between = decide(e, policy);
+    expect(between.verdict).toBe('INCONCLUSIVE');
+    expect(between.reasons[0]).toMatchObject({ probe: 'exposure', metric: 'maxExposureBits', threshold: 10 });
+    expect(between.reasons[0]!.message).toMatch(/chance gives that with p = /);
+
+    e.results.exposure = exposure((r, i) => (r === 16 && i === 0 ? 9.9 : 1), e.manifest);
     expect(decide(e, policy).verdict).toBe('NOT_PHI');
+  });
+
+  it('the reference canaries raise the PHI threshold when they reach higher (the empirical null)', () => {
+    const e = cleanEvidence();
+    const ex = exposure((r, i) => (r === 16 && i === 0 ? 20.5 : 1), e.manifest);
+    ex.reference.maxExposureBits = 21;
+    e.results.exposure = ex;
+    const v = decide(e, policy);
+    expect(v.verdict).toBe('INCONCLUSIVE');
+    expect(v.checks.find((c) => c.metric === 'maxExposureBits@16x')!.threshold).toBe(21);
   });
 
   it('never calls PHI from noise: null exposures of many canaries stay under the threshold', () => {
@@ -74,7 +90,7 @@ describe('verdict rules', () => {
       e.results.exposure = exposure(() => -Math.log2(uniform()), e.manifest);
       if (decide(e, policy).verdict === 'PHI') phi++;
     }
-    expect(phi).toBeLessThanOrEqual(6); // alpha = 1%: expect ~2 of 200
+    expect(phi).toBeLessThanOrEqual(2); // alpha = 0.1%: expect ~0.2 of 200
   });
 
   it('too few canaries per repetition count is INCONCLUSIVE, naming the count', () => {
@@ -109,7 +125,7 @@ describe('verdict rules', () => {
 
   it('low-FPR membership TPR significantly above the FPR is PHI', () => {
     const e = cleanEvidence();
-    e.results.membership = membership([{ name: 'lira-online', members: 600, nonMembers: 1200, tpr: 0.08, auc: 0.7 }]);
+    e.results.membership = membership([{ name: 'lira-online', members: 800, nonMembers: 1200, tpr: 0.08, auc: 0.7 }]);
     const v = decide(e, policy);
     expect(v.verdict).toBe('PHI');
     expect(v.reasons[0]).toMatchObject({ probe: 'membership', metric: 'tprAtFpr0.001:lira-online', value: 0.08, threshold: 0.01 });
