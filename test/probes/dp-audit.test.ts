@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import binomcoefln from '@stdlib/math-base-special-binomcoefln';
 import { Rng } from '../../src/core/rng.js';
@@ -11,6 +11,16 @@ import {
   oneRunEpsilon,
   oneRunPValue,
 } from '../../probes/membership/audit-bounds.js';
+import { join } from 'node:path';
+import { initBackend } from '../../src/core/backend.js';
+import { silentProgress } from '../../src/core/progress.js';
+import { saveTrainedModel, trainModel, type TrainConfig } from '../../src/train/index.js';
+import { openTarget } from '../../src/targets/index.js';
+import type { Manifest, ManifestCanary } from '../../src/canary/types.js';
+import type { FeatureRow } from '../../src/targets/target.js';
+import { runDpAudit } from '../../probes/dp-audit.js';
+import type { ProbeContext } from '../../probes/registry.js';
+import { tempDir } from '../helpers/cli.js';
 
 /** epsilon(delta) of the Gaussian mechanism with mu = sensitivity / sigma (Balle & Wang 2018, Dong et al. 2019). */
 function gaussianEpsilon(mu: number, delta: number): number {
@@ -159,5 +169,96 @@ describe('one-run audit (Steinke, Nasr, Jagielski 2023)', () => {
     expect(audit.epsilonLowerBound).toBeGreaterThan(2);
     expect(audit.epsilonLowerBound).toBeCloseTo(audit.ceiling, 6);
     expect(audit.correct).toBe(audit.guesses);
+  });
+});
+
+// ---- on trained models --------------------------------------------------------------------------
+
+
+/**
+ * A tabular canary experiment in the one-run design: 300 ordinary rows whose label follows a rule,
+ * and 200 canaries (random features and a label no ordinary row has: only memorization fits them,
+ * like the mislabelled canaries of ml_privacy_meter's audits), each inserted with probability 1/2,
+ * `copies` times.
+ */
+function experiment(seed: string, copies: number): { rows: FeatureRow[]; manifest: Manifest } {
+  const rng = new Rng(seed);
+  const row = (): FeatureRow => {
+    const r: FeatureRow = {};
+    for (let j = 0; j < 10; j++) r[`f${j}`] = rng.normal();
+    return r;
+  };
+  const rows: FeatureRow[] = [];
+  for (let i = 0; i < 300; i++) {
+    const r = row();
+    rows.push({ ...r, label: (r.f0 as number) + (r.f1 as number) > 0 ? 'yes' : 'no' });
+  }
+  const canaries: ManifestCanary[] = [];
+  for (let i = 0; i < 200; i++) {
+    const record = row();
+    const label = 'canary';
+    const inserted = rng.bernoulli(0.5);
+    canaries.push({ id: `c${i}`, text: '', prefix: '', secret: '', suffix: '', format: 'row', record, label, role: inserted ? 'inserted' : 'reference', repetitions: inserted ? copies : 0 });
+    if (inserted) for (let c = 0; c < copies; c++) rows.push({ ...record, label });
+  }
+  const manifest = { version: 1, mode: 'bernoulli', kind: 'tabular', labelColumn: 'label', canaries } as unknown as Manifest;
+  return { rows, manifest };
+}
+
+async function auditModel(config: TrainConfig, seed: string, copies: number, options: Record<string, unknown> = {}) {
+  const { rows, manifest } = experiment(seed, copies);
+  const dir = tempDir();
+  const trained = await trainModel({ ...config, seed }, { task: 'classifier', rows, labelColumn: 'label', source: { file: 'rows', sha256: '0'.repeat(64), records: rows.length } });
+  await saveTrainedModel(join(dir, 'model'), trained);
+  trained.model.dispose();
+  const target = await openTarget(join(dir, 'model'));
+  const ctx: ProbeContext = {
+    target,
+    targetDescriptor: await target.describe(),
+    manifest,
+    manifestDigest: 'f'.repeat(64),
+    rng: new Rng(`${seed}/probe`),
+    seed,
+    backend: 'wasm',
+    progress: silentProgress,
+    options,
+  };
+  try {
+    return { result: await runDpAudit(ctx), epsilon: trained.epsilon };
+  } finally {
+    await target.close();
+  }
+}
+
+describe('dp-audit on trained classifiers with canaries (one-run)', () => {
+  beforeAll(async () => {
+    expect((await initBackend('wasm')).backend).toBe('wasm');
+  });
+  const base: TrainConfig = { model: 'mlp', dp: false, clipNorm: 1, batchSize: 64, epochs: 60, learningRate: 0.01, optimizer: 'adam', accountant: 'rdp', architecture: { hiddenUnits: [64] } };
+
+  it('is clearly positive for a model that memorizes its canaries, and refutes a false DP claim', async () => {
+    const { result } = await auditModel({ ...base, architecture: { hiddenUnits: [128] } }, 'memorize', 1, { claimedEpsilon: 0.5 });
+    expect(result.method).toBe('one-run');
+    expect(result.groupSize).toBe(1);
+    expect(result.canaries).toBe(200);
+    expect(result.epsilonLowerBound).toBeGreaterThan(0.5);
+    expect(result.epsilonLowerBound).toBeLessThanOrEqual(result.ceiling);
+    expect(result.refuted).toBe(true);
+    expect(result.claimSource).toBe('flag');
+  });
+
+  it('never exceeds the epsilon of a DP-SGD model, read from its privacy.json (several seeds)', async () => {
+    const dp: TrainConfig = { ...base, dp: true, noiseMultiplier: 4, clipNorm: 1, epochs: 6, learningRate: 0.1, delta: 1e-4 };
+    for (const seed of ['dp-1', 'dp-2', 'dp-3']) {
+      const { result, epsilon } = await auditModel(dp, seed, 1);
+      expect(result.claimSource).toBe('privacy.json');
+      expect(result.claimedEpsilon).toBeCloseTo(epsilon!, 9);
+      expect(result.delta).toBe(1e-4);
+      // Not vacuous: these canaries could show more than the claim (the ceiling is above it), and a
+      // model that memorizes them does (the test above reaches > 0.5 at 1 copy).
+      expect(result.ceiling).toBeGreaterThan(epsilon!);
+      expect(result.epsilonLowerBound).toBeLessThanOrEqual(epsilon!);
+      expect(result.refuted).toBe(false);
+    }
   });
 });
