@@ -7,24 +7,28 @@
  * where Px is the log-perplexity of a secret after the canary's prefix. Exact mode enumerates the
  * whole secret space R (shared prefixes, batched: probes/secret-scoring.ts); estimated mode scores
  * the reference canaries' secrets plus candidates sampled uniformly from R, fits a skew-normal to
- * their log-perplexities and takes exposure = -log2 CDF(Px(s)) (section 4.3 of the paper), which
- * reaches beyond log2(samples). Inserted canaries are compared with the references (never
- * inserted, the baseline) by a one-sided rank test.
+ * their log-perplexities and takes the tail of the fit (section 4.3 of the paper), which reaches
+ * beyond log2(samples). On a char LM with full distributions, estimated mode instead draws
+ * candidates by importance sampling guided by the model itself (secret-scoring.ts), an unbiased
+ * rank estimate that stays accurate deep in the tail where a memorizing model's candidate
+ * distribution is multimodal and no skew-normal fits (see estimatedExposure). Inserted canaries
+ * are compared with the references (never inserted, the baseline) by a one-sided rank test.
  */
 import gammaln from '@stdlib/math-base-special-gammaln';
 import { secretSpaceFromSpec } from '../src/canary/secret-space.js';
 import type { ManifestCanary, SecretSpace } from '../src/canary/types.js';
-import { UsageError } from '../src/core/errors.js';
+import { CapabilityError, UsageError } from '../src/core/errors.js';
 import { fmt } from '../src/cli/output.js';
 import type { JsonSchema } from '../src/core/schema.js';
 import { probeRunInfo } from './common.js';
 import { mannWhitneyGreater } from './rank-test.js';
 import type { ProbeContext, ProbeModule } from './registry.js';
-import { SecretScorer, type ScoringMethod } from './secret-scoring.js';
+import { SecretScorer, type ImportanceSample, type ScoringMethod } from './secret-scoring.js';
 import { fitSkewNormal, skewNormalLogCdf, type SkewNormal } from './skew-normal.js';
 import type { CanaryExposure, ExposureGroup, ExposureResult } from './types.js';
 
 export type ExposureMode = 'auto' | 'exact' | 'estimated';
+export type ExposureEstimator = 'auto' | 'importance' | 'skew-normal';
 
 export interface ExposureOptions {
   mode: ExposureMode;
@@ -33,12 +37,16 @@ export interface ExposureOptions {
   /** Candidates sampled per canary in estimated mode (the reference canaries' secrets are added). */
   samples: number;
   scoring: ScoringMethod | 'auto';
+  /** Estimated mode: importance sampling (needs character distributions) or the skew-normal fit. */
+  estimator: ExposureEstimator;
 }
 
-export const defaultExposureOptions: ExposureOptions = { mode: 'auto', maxExact: 1_000_000, samples: 2000, scoring: 'auto' };
+export const defaultExposureOptions: ExposureOptions = { mode: 'auto', maxExact: 1_000_000, samples: 2000, scoring: 'auto', estimator: 'auto' };
 
 /** Per-canary result with the extras of estimated mode. */
 export interface CanaryExposureDetail extends CanaryExposure {
+  /** Estimated mode: how the rank was estimated. */
+  estimator?: 'importance' | 'skew-normal';
   /** Estimated mode: the sampling estimate log2 N - log2(1 + #{samples with Px <= Px(s)}), capped at log2 N. */
   interpolatedExposureBits?: number;
   /** Estimated mode: -log2 CDF of the whole-sample skew-normal fit (the paper's extrapolation, for comparison). */
@@ -117,6 +125,22 @@ export function estimatedExposure(samples: ArrayLike<number>, secretPx: number, 
   return { exposureBits: Math.max(0, log2Size - log2Rank), log2Rank };
 }
 
+/**
+ * Importance-sampled exposure: rank - 1 = |R| P_u(Px(r) <= Px(s), r != s), estimated as
+ * |R| (1/M) sum_i (u/q)(r_i) 1{Px(r_i) <= Px(s), r_i != s} over M draws from the model-guided
+ * proposal q (SecretScorer.sampleSpace). Unbiased for the rank, and it resolves ranks far below
+ * |R|/M because the proposal samples the likely candidates.
+ */
+export function importanceExposure(sample: ImportanceSample, secret: string, secretPx: number, log2Size: number): { exposureBits: number; log2Rank: number } {
+  let sum = 0;
+  for (let i = 0; i < sample.px.length; i++) {
+    if (sample.texts[i] !== secret && sample.px[i]! <= secretPx) sum += Math.exp(sample.logWeight[i]!);
+  }
+  const t = sum > 0 ? log2Size + Math.log2(sum / sample.px.length) : -Infinity;
+  const log2Rank = t > 50 ? t : Math.log2(1 + 2 ** t);
+  return { exposureBits: Math.max(0, log2Size - log2Rank), log2Rank };
+}
+
 /** Carlini et al.'s extrapolation as published: -log2 CDF_sn(Px(s)), capped at log2|R|. */
 export function skewNormalExposure(fit: SkewNormal, secretPx: number, log2Size: number): number {
   return Math.min(log2Size, Math.max(0, -skewNormalLogCdf(secretPx, fit) / Math.LN2));
@@ -155,6 +179,7 @@ function readOptions(raw: Record<string, unknown>): ExposureOptions {
     maxExact: (raw.maxExact as number | undefined) ?? defaultExposureOptions.maxExact,
     samples: (raw.samples as number | undefined) ?? defaultExposureOptions.samples,
     scoring: (raw.scoring as ScoringMethod | 'auto' | undefined) ?? defaultExposureOptions.scoring,
+    estimator: (raw.estimator as ExposureEstimator | undefined) ?? defaultExposureOptions.estimator,
   };
 }
 
@@ -179,6 +204,11 @@ export async function runExposure(ctx: ProbeContext): Promise<ExposureResultDeta
     onProgress: (n) => ctx.progress.update(`exposure: ${n} model queries`),
   });
   const referenceSecrets = canaries.filter((c) => c.role === 'reference').map((c) => c.secret);
+  const sampleable = scorer.canWalk(space);
+  if (mode === 'estimated' && options.estimator === 'importance' && !sampleable) {
+    throw new CapabilityError('nextTokenDistribution', `probe exposure: --estimator importance needs complete next-character distributions from ${ctx.targetDescriptor.target}; use --estimator skew-normal`);
+  }
+  const estimator: 'importance' | 'skew-normal' = options.estimator === 'skew-normal' || !sampleable ? 'skew-normal' : 'importance';
   const results: CanaryExposureDetail[] = [];
   let candidatesPerCanary = mode === 'exact' ? Number(space.size) : 0;
 
@@ -195,6 +225,14 @@ export async function runExposure(ctx: ProbeContext): Promise<ExposureResultDeta
       continue;
     }
     const rng = ctx.rng.fork(`canary/${canary.id}`);
+    if (estimator === 'importance') {
+      const [secretPx] = await scorer.scoreCandidates(canary.prefix, [canary.secret]);
+      const sample: ImportanceSample = await scorer.sampleSpace(canary.prefix, space, options.samples, rng);
+      const { exposureBits, log2Rank } = importanceExposure(sample, canary.secret, secretPx!, space.log2Size);
+      candidatesPerCanary = options.samples;
+      results.push({ ...base, exposureBits, method: 'estimated', estimator: 'importance', rank: 2 ** log2Rank, logPerplexity: secretPx! });
+      continue;
+    }
     const candidates: string[] = [];
     for (let k = 0; k < options.samples; k++) candidates.push(space.sample(rng));
     candidates.push(...referenceSecrets);
@@ -209,6 +247,7 @@ export async function runExposure(ctx: ProbeContext): Promise<ExposureResultDeta
       ...base,
       exposureBits,
       method: 'estimated',
+      estimator: 'skew-normal',
       rank: 2 ** log2Rank,
       logPerplexity: secretPx,
       interpolatedExposureBits: interpolatedExposure(samplePx, secretPx),
@@ -294,6 +333,13 @@ export const exposureProbe: ProbeModule<ExposureResultDetail> = {
     { name: 'mode', type: 'string', choices: ['auto', 'exact', 'estimated'], default: 'auto', describe: 'exact enumerates the secret space; estimated fits a skew-normal to sampled candidates; auto picks exact up to --max-exact' },
     { name: 'maxExact', type: 'number', rule: { integer: true, min: 1 }, default: 1_000_000, describe: 'Largest secret space enumerated exactly' },
     { name: 'samples', type: 'number', rule: { integer: true, min: 10 }, default: 2000, describe: 'Candidates sampled per canary in estimated mode (plus the reference secrets)' },
+    {
+      name: 'estimator',
+      type: 'string',
+      choices: ['auto', 'importance', 'skew-normal'],
+      default: 'auto',
+      describe: 'Estimated mode: importance sampling guided by the model (char LMs; auto) or a skew-normal fit to uniform samples (any scoring target)',
+    },
     { name: 'scoring', type: 'string', choices: ['auto', 'prefix-shared', 'per-text'], default: 'auto', describe: 'How candidates are scored: shared prefixes (char LMs with full distributions) or one text each' },
   ],
   resultSchema: exposureResultSchema,

@@ -15,6 +15,7 @@
  */
 import { CapabilityError, InconclusiveError, InputError } from '../src/core/errors.js';
 import type { SecretSpace } from '../src/canary/types.js';
+import type { Rng } from '../src/core/rng.js';
 import type { ScoredText, Target, TargetDescriptor, TokenDistribution } from '../src/targets/target.js';
 
 export type ScoringMethod = 'prefix-shared' | 'per-text';
@@ -32,20 +33,33 @@ interface CharTrie {
   children: Map<string, CharTrie>;
   /** Ids of the strings ending at this node (alternative indices, or candidate indices). */
   ends: number[];
+  /** Strings ending in this node's subtree. */
+  count: number;
 }
 
 function buildTrie(strings: readonly string[]): CharTrie {
-  const root: CharTrie = { children: new Map(), ends: [] };
+  const root: CharTrie = { children: new Map(), ends: [], count: 0 };
   strings.forEach((s, id) => {
     let node = root;
+    node.count++;
     for (const ch of s) {
       let next = node.children.get(ch);
-      if (!next) node.children.set(ch, (next = { children: new Map(), ends: [] }));
+      if (!next) node.children.set(ch, (next = { children: new Map(), ends: [], count: 0 }));
       node = next;
+      node.count++;
     }
     node.ends.push(id);
   });
   return root;
+}
+
+/** Candidates drawn from a secret space by importance sampling (see SecretScorer.sampleSpace). */
+export interface ImportanceSample {
+  texts: string[];
+  /** Px (nats) of each drawn candidate. */
+  px: Float64Array;
+  /** log(u(r)/q(r)): uniform probability over the space over the proposal's probability. */
+  logWeight: Float64Array;
 }
 
 interface WalkState {
@@ -116,6 +130,11 @@ export class SecretScorer {
     return new SecretScorer(target, label, 'per-text', null, options);
   }
 
+  /** Whether the space can be walked (and sampled) with shared prefixes. */
+  canWalk(space: SecretSpace): boolean {
+    return this.method === 'prefix-shared' && this.covers(space.slots.flatMap((s) => s.alternatives));
+  }
+
   /** Whether every character of these strings is a token of the target's vocabulary. */
   private covers(strings: Iterable<string>): boolean {
     if (!this.vocab) return false;
@@ -163,6 +182,97 @@ export class SecretScorer {
     if (k !== size) throw new Error(`secret space enumeration produced ${k} candidates, expected ${size}`);
     if (Number.isNaN(secretPx)) throw new InputError(`manifest: a canary secret is not in the manifest's secret space`);
     return { all, secret: secretPx };
+  }
+
+  /**
+   * Draws `count` candidates from the space with a model-guided proposal, for importance-sampled
+   * ranks: at each trie node the next character is chosen with probability
+   *
+   *   q(c) = mix * (model's p(c | context), renormalized over the allowed characters)
+   *        + (1 - mix) * (share of the space's secrets below c, i.e. the uniform distribution),
+   *
+   * (a defensive mixture, Hesterberg 1995: weights u/q stay below 1/(1 - mix)). The model part puts
+   * samples where candidates are likely, which is exactly the low-Px tail exposure is about, so
+   * P_uniform(Px(r) <= t) = E_q[(u/q)(r) 1{Px(r) <= t}] is estimated well far beyond 1/count.
+   * Needs prefix sharing (complete character distributions).
+   */
+  async sampleSpace(prefix: string, space: SecretSpace, count: number, rng: Rng, mix = 0.5): Promise<ImportanceSample> {
+    if (!this.canWalk(space)) {
+      throw new CapabilityError('nextTokenDistribution', `${this.label} cannot give complete next-character distributions for every secret character`);
+    }
+    const slots = space.slots.map((s) => buildTrie(s.alternatives));
+    const last = slots.length - 1;
+    interface Draw extends WalkState {
+      logWeight: number;
+      done: boolean;
+    }
+    const draws: Draw[] = Array.from({ length: count }, () => ({ text: '', logp: 0, slot: 0, node: slots[0]!, logWeight: 0, done: false }));
+    /** Takes forced steps: an alternative ends here and nothing continues it. */
+    const settle = (d: Draw): void => {
+      while (!d.done && d.node.children.size === 0) {
+        if (d.slot === last) d.done = true;
+        else d.node = slots[++d.slot]!;
+      }
+    };
+    draws.forEach(settle);
+    for (;;) {
+      const live = draws.filter((d) => !d.done);
+      if (live.length === 0) break;
+      for (let from = 0; from < live.length; from += this.batchSize) {
+        const batch = live.slice(from, from + this.batchSize);
+        const contexts = new Map<string, number>();
+        for (const d of batch) if (!contexts.has(d.text)) contexts.set(d.text, contexts.size);
+        const texts = [...contexts.keys()];
+        const dists = await this.target.nextTokenDistributions(texts.map((t) => prefix + t));
+        this.scored += texts.length;
+        this.onProgress?.(this.scored);
+        for (const d of batch) {
+          const row = contexts.get(d.text)!;
+          const indexOf = this.rowIndex(dists[row]!);
+          const logprobs = dists[row]!.logprobs;
+          const node = d.node;
+          // Options: each child character, and ending the alternative here (then the next slot).
+          const chars = [...node.children.keys()];
+          const uniform = chars.map((c) => node.children.get(c)!.count / node.count);
+          const uEnd = node.ends.length / node.count;
+          const modelP = chars.map((c) => {
+            const j = indexOf(c);
+            return j < 0 ? 0 : Math.exp(logprobs[j]!);
+          });
+          const modelSum = modelP.reduce((a, b) => a + b, 0);
+          const q = chars.map((_, i) => mix * (modelSum > 0 ? (1 - uEnd) * (modelP[i]! / modelSum) : uniform[i]!) + (1 - mix) * uniform[i]!);
+          const qEnd = uEnd; // the model has no say in where an alternative ends: uniform share
+          let x = rng.next() * (q.reduce((a, b) => a + b, 0) + qEnd);
+          let pick = -1;
+          for (let i = 0; i < chars.length; i++) {
+            x -= q[i]!;
+            if (x < 0) {
+              pick = i;
+              break;
+            }
+          }
+          if (pick < 0 && qEnd === 0) pick = chars.length - 1;
+          if (pick < 0) {
+            d.logWeight += Math.log(uEnd) - Math.log(qEnd);
+            if (d.slot === last) d.done = true;
+            else d.node = slots[++d.slot]!;
+          } else {
+            const c = chars[pick]!;
+            const j = indexOf(c);
+            d.logp += j < 0 ? -Infinity : logprobs[j]!;
+            d.logWeight += Math.log(uniform[pick]!) - Math.log(q[pick]!);
+            d.text += c;
+            d.node = node.children.get(c)!;
+          }
+          settle(d);
+        }
+      }
+    }
+    return {
+      texts: draws.map((d) => d.text),
+      px: Float64Array.from(draws, (d) => -d.logp),
+      logWeight: Float64Array.from(draws, (d) => d.logWeight),
+    };
   }
 
   /** Index of each vocabulary token in a distribution (identical to the first one's, normally). */

@@ -108,13 +108,40 @@ describe('exposure probe on an in-test LM', () => {
 
   it('estimated and exact exposure agree within 1 bit', async () => {
     const exact = await runExposure(await contextFor(exposureProbe, lm(), manifest, { mode: 'exact' }));
-    const est = await runExposure(await contextFor(exposureProbe, lm(), manifest, { mode: 'estimated', samples: 1000 }));
-    expect(est.mode).toBe('estimated');
-    for (const c of exact.canaries) {
-      const e = est.canaries.find((x) => x.id === c.id)!;
-      expect(e.method).toBe('estimated');
-      expect(Math.abs(e.exposureBits - c.exposureBits), `canary ${c.id}: exact ${c.exposureBits}, estimated ${e.exposureBits}`).toBeLessThan(1);
+    for (const estimator of ['importance', 'skew-normal']) {
+      const est = await runExposure(await contextFor(exposureProbe, lm(), manifest, { mode: 'estimated', estimator, samples: 1000 }));
+      expect(est.mode).toBe('estimated');
+      for (const c of exact.canaries) {
+        const e = est.canaries.find((x) => x.id === c.id)!;
+        expect(e.method).toBe('estimated');
+        expect(e.estimator).toBe(estimator);
+        expect(Math.abs(e.exposureBits - c.exposureBits), `canary ${c.id}: exact ${c.exposureBits}, ${estimator} ${e.exposureBits}`).toBeLessThan(1);
+      }
     }
+  });
+
+  it('importance sampling is unbiased: averaged over seeds it matches the exact rank', async () => {
+    // A space of 100 with a strongly memorized secret: rank - 1 is estimated from 200 draws.
+    // The first secret and boost leaving the secret at a rank of a few (deterministic: the fake LM is).
+    let target!: FakeLm;
+    let small!: ReturnType<typeof manifestOf>;
+    let exact!: Awaited<ReturnType<typeof runExposure>>;
+    search: for (const secret of ['48', '17', '93', '05', '62', '31']) {
+      small = manifestOf([canary('m', prefix, secret, 'inserted', 16)], { slots: [{ format: 'digits', params: { length: 2 } }] }, Math.log2(100), '100');
+      for (const boost of [0.5, 1, 1.5]) {
+        target = new FakeLm({ memorized: [{ prefix, secret, boost }] });
+        exact = await runExposure(await contextFor(exposureProbe, target, small, { mode: 'exact' }));
+        if (exact.canaries[0]!.rank >= 3 && exact.canaries[0]!.rank <= 30) break search;
+      }
+    }
+    let sum = 0;
+    for (let s = 0; s < 20; s++) {
+      const est = await runExposure(await contextFor(exposureProbe, target, small, { mode: 'estimated', estimator: 'importance', samples: 200 }, `u${s}`));
+      sum += est.canaries[0]!.rank;
+    }
+    expect(exact.canaries[0]!.rank).toBeGreaterThanOrEqual(3);
+    expect(sum / 20).toBeGreaterThan(exact.canaries[0]!.rank * 0.85);
+    expect(sum / 20).toBeLessThan(exact.canaries[0]!.rank * 1.15);
   });
 
   it('is deterministic for a seed and refuses targets that cannot score', async () => {
