@@ -90,6 +90,7 @@ export async function openProbeSession(options: ProbeSessionOptions): Promise<Pr
         targetDescriptor,
         manifest: manifest.manifest,
         manifestDigest: manifest.digest,
+        manifestPath: manifest.path,
         rng: root.fork(`probe/${probe.name}`),
         seed: root.seed,
         backend: info.backend,

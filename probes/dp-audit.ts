@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readPrivacyLedger } from '../src/accounting/index.js';
 import type { BackendPreference } from '../src/core/backend.js';
-import { UsageError, InconclusiveError } from '../src/core/errors.js';
+import { ExitCode, UsageError, InconclusiveError } from '../src/core/errors.js';
 import { fmt } from '../src/cli/output.js';
 import type { JsonSchema } from '../src/core/schema.js';
 import { parseTargetSpec } from '../src/targets/index.js';
@@ -179,6 +179,8 @@ export const dpAuditProbe: ProbeModule<DpAuditProbeResult> = {
   ],
   resultSchema,
   run: runDpAudit,
+  // DESIGN.md "Exit codes": a refuted DP claim fails the gate.
+  exitCode: (result) => (result.refuted ? ExitCode.gateFailed : undefined),
   summary(result) {
     return [
       ['method', 'attack', 'canaries', 'epsilon >=', 'confidence', 'ceiling', 'claimed', 'refuted'],

@@ -10,14 +10,19 @@ import type { Target, TargetCapabilities, TargetDescriptor } from '../src/target
 import type { ProbeName, ProbeResult } from './types.js';
 import type { NumberRule } from '../src/cli/options.js';
 import type { JsonSchema } from '../src/core/schema.js';
+import type { ExitCode } from '../src/core/errors.js';
 import { exposureProbe } from './exposure.js';
 import { extractionProbe } from './extraction.js';
+import { membershipProbe } from './membership/index.js';
+import { dpAuditProbe } from './dp-audit.js';
 
 export interface ProbeContext {
   target: Target;
   targetDescriptor: TargetDescriptor;
   manifest: Manifest;
   manifestDigest: string;
+  /** Path of the manifest file, when the run read it from one (shadow-model jobs reference canaries through it). */
+  manifestPath?: string;
   /** The probe's own random stream (forked from the run's seed by probe name). */
   rng: Rng;
   seed: string;
@@ -37,6 +42,8 @@ export interface ProbeModule<R extends ProbeResult = ProbeResult> {
   options?: readonly ProbeOptionSpec[];
   /** JSON Schema of the result (the run-info fields are checked by probes/common.ts); validated before writing. */
   resultSchema?: JsonSchema;
+  /** Exit code a result calls for when it is not a plain success (e.g. 1 for a refuted DP claim); undefined = 0. */
+  exitCode?(result: R): ExitCode | undefined;
   /** Rows of the short terminal table after a run (first row is the header). */
   summary?(result: R): (string | number | null)[][];
 }
@@ -53,7 +60,7 @@ export interface ProbeOptionSpec {
   choices?: readonly string[];
 }
 
-export const probes: ProbeModule[] = [exposureProbe, extractionProbe];
+export const probes: ProbeModule[] = [exposureProbe, extractionProbe, membershipProbe, dpAuditProbe];
 
 export function findProbe(name: string): ProbeModule | undefined {
   return probes.find((p) => p.name === name);

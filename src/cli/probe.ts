@@ -61,6 +61,7 @@ function probeSubcommand(probe: ProbeModule): CommandModule<GlobalArgs, ProbeArg
           session.progress.done();
           writeProbeResult(args.out, probe, result);
           emit(args, result, () => probeSummaryText(probe, result) + `result written to ${args.out}\n`);
+          return probe.exitCode?.(result);
         } finally {
           session.progress.done();
           await session.close();
