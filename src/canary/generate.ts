@@ -111,5 +111,6 @@ export function generateCanaries(loaded: LoadedPack, options: GenerateOptions): 
     spaceSizeLog2: space.log2Size,
     seed: options.rng.seed,
     canaries,
+    ...(pack.kind === 'tabular' ? { labelColumn: pack.label.column } : {}),
   };
 }

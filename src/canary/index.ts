@@ -4,5 +4,8 @@ export { secretSpaceFromSpec, secretSpaceFromSlots } from './secret-space.js';
 export { expand as expandSlot, resolveSpec, slotFormats, builtinLists, type SlotSpec } from './formats.js';
 export { loadPack, validatePack, builtinPacks, packSpace, type Pack, type TextPack, type TabularPack, type LoadedPack } from './pack.js';
 export { generateCanaries, type GenerateOptions } from './generate.js';
+export { insertCanaries, type InsertOptions } from './insert.js';
+export { planRoles, planPlacements, bernoulliInclusion, type InsertionMode, type Placement } from './roles.js';
+export { MultiPatternScanner } from './scan.js';
 export { readCanarySet, readManifest, validateCanarySet, validateManifest, spaceOf, writeCanarySet } from './io.js';
 export { canarySetSchema, manifestSchema } from './schemas.js';

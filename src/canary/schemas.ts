@@ -46,6 +46,7 @@ export const canarySetSchema: JsonSchema = {
   properties: {
     ...common,
     packDigest: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    labelColumn: { type: 'string', minLength: 1 },
     canaries: { type: 'array', minItems: 1, items: canary },
   },
 };

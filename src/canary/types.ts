@@ -59,6 +59,8 @@ export interface CanarySet {
   spaceSizeLog2: number;
   seed: string;
   canaries: Canary[];
+  /** Tabular packs: the label column the pack names (canary insert writes `label` there). */
+  labelColumn?: string;
 }
 
 export type CanaryRole = 'inserted' | 'reference';

@@ -5,6 +5,7 @@
 import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './context.js';
 import { doctorCommand } from './doctor.js';
+import { canaryCommand } from './canary.js';
 import { accountantCommand } from './accountant.js';
 import { serveCommand } from './serve.js';
 import { probeCommand } from './probe.js';
@@ -16,6 +17,7 @@ import { auditLogCommand } from './audit-log.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<GlobalArgs, any>[] = [
   doctorCommand,
+  canaryCommand,
   accountantCommand,
   serveCommand,
   probeCommand,

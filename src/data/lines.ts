@@ -50,7 +50,11 @@ export async function* readLines(path: string): AsyncGenerator<Line> {
   }
 }
 
-/** True for a line with nothing but whitespace: not a record in any format. */
+/**
+ * True for a line of nothing but spaces and tabs: not a record in JSONL or text files (the byte
+ * splitter of `canary insert` uses the same rule, so both count the same records). CSV follows
+ * csv-parse: only empty lines are skipped.
+ */
 export function isBlank(text: string): boolean {
-  return text.trim() === '';
+  return /^[ \t\r]*$/.test(text);
 }

@@ -98,7 +98,8 @@ export function csvParserOptions(path: string) {
   };
 }
 
-function checkHeader(path: string, header: string[]): string[] {
+/** Column names must be non-empty and distinct. */
+export function checkHeader(path: string, header: string[]): string[] {
   const seen = new Set<string>();
   for (const [i, name] of header.entries()) {
     if (name.trim() === '') throw new InputError(`${path} line 1: column ${i + 1} has an empty name`);

@@ -1,0 +1,272 @@
+/**
+ * Streaming canary insertion (`canary insert`). The input is read once, in chunks: each chunk is
+ * hashed, searched for any canary secret (refusing the run if one is there: such a canary would
+ * look memorized without being learned), split at record boundaries, and copied verbatim to the
+ * output with canary lines spliced in after the chosen records. Memory is bounded by the chunk
+ * size and the number of copies, never by the data. The output and the manifest are written to
+ * temporary files and appear together only when everything succeeded.
+ */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseCsv } from 'csv-parse';
+import { AtomicFileWriter, commitAll } from '../core/atomic.js';
+import { InputError, UsageError } from '../core/errors.js';
+import { silentProgress, type Progress } from '../core/progress.js';
+import type { Rng } from '../core/rng.js';
+import { toolVersion } from '../core/version.js';
+import { csvLine, readCsvHeader } from '../data/csv.js';
+import { resolveFormat, type DataFormat } from '../data/format.js';
+import { checkReadableFile, readChunks } from '../data/open.js';
+import { csvInputError, csvParserOptions, defaultTextField } from '../data/readers.js';
+import { RecordSplitter } from '../data/splitter.js';
+import { SplicedDigests } from '../data/spliced-digests.js';
+import { bernoulliInclusion, planPlacements, planRoles, type InsertionMode } from './roles.js';
+import { MultiPatternScanner } from './scan.js';
+import type { CanarySet, Manifest, ManifestCanary } from './types.js';
+
+export interface InsertOptions {
+  /** The dataset to insert into. */
+  data: string;
+  format?: DataFormat;
+  /** JSONL: the text field (default "text"). CSV with a text pack: the column that gets the canary text. */
+  textField?: string;
+  /** Tabular packs: the CSV column that gets the label (default: the pack's, else "label"). */
+  labelColumn?: string;
+  canaries: CanarySet;
+  mode?: InsertionMode;
+  repetitions: number[];
+  references?: number;
+  out: string;
+  manifest: string;
+  rng: Rng;
+  progress?: Progress;
+}
+
+/** Output writes are queued up to this many bytes before waiting, so hashing overlaps the disk. */
+const maxQueuedBytes = 16 << 20;
+
+type Eol = '\n' | '\r\n';
+
+/** How each canary is written as one record of the dataset's format. */
+function lineRenderer(o: InsertOptions, format: DataFormat, header: string[] | undefined, textField: string | undefined) {
+  const set = o.canaries;
+  return (c: ManifestCanary, eol: Eol): string => {
+    if (format === 'text') return c.text + eol;
+    if (format === 'jsonl') return JSON.stringify({ [textField!]: c.text }) + eol;
+    if (set.kind === 'text') return csvLine(header!.map((col) => (col === textField ? c.text : '')), eol);
+    const label = o.labelColumn ?? set.labelColumn ?? 'label';
+    return csvLine(header!.map((col) => (col === label ? c.label! : c.record![col]!)), eol);
+  };
+}
+
+/** Checks the CSV header against what will be written into it. */
+function checkCsvColumns(path: string, header: string[], set: CanarySet, textField: string | undefined, labelColumn: string): void {
+  if (set.kind === 'text') {
+    if (textField === undefined) throw new UsageError(`--text-field: name the column of ${path} that gets the canary text (columns: ${header.join(', ')})`);
+    if (!header.includes(textField)) throw new InputError(`${path}: no column "${textField}" (columns: ${header.join(', ')})`);
+    return;
+  }
+  const features = Object.keys(set.canaries[0]!.record ?? {});
+  const expected = new Set([...features, labelColumn]);
+  const missing = [...expected].filter((c) => !header.includes(c));
+  const extra = header.filter((c) => !expected.has(c));
+  if (missing.length || extra.length) {
+    throw new InputError(
+      `${path}: columns do not match the ${set.pack} canaries` +
+        (missing.length ? `; missing: ${missing.join(', ')}` : '') +
+        (extra.length ? `; not in the canary rows: ${extra.join(', ')}` : '') +
+        ' (use --label-column if the label column has another name)',
+    );
+  }
+}
+
+/** The line of a byte offset, from the newline count before a chunk and the chunks themselves. */
+function lineOf(offset: number, base: number, linesBefore: number, chunk: Buffer, previous: Buffer | undefined): number {
+  if (offset >= base) {
+    let line = linesBefore + 1;
+    for (let i = chunk.indexOf(10); i !== -1 && i < offset - base; i = chunk.indexOf(10, i + 1)) line++;
+    return line;
+  }
+  // The match started in the previous chunk: count back from its end.
+  let line = linesBefore + 1;
+  const start = previous!.length - (base - offset);
+  for (let i = previous!.indexOf(10, start); i !== -1; i = previous!.indexOf(10, i + 1)) line--;
+  return line;
+}
+
+export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
+  const progress = o.progress ?? silentProgress;
+  const set = o.canaries;
+  const mode = o.mode ?? 'fixed';
+  const format = resolveFormat(o.data, o.format);
+  const paths = { data: resolve(o.data), out: resolve(o.out), manifest: resolve(o.manifest) };
+  if (paths.out === paths.data) throw new UsageError(`--out must differ from --data (${o.data} is never modified)`);
+  if (paths.manifest === paths.data || paths.manifest === paths.out) throw new UsageError('--manifest must differ from --data and --out');
+  if (set.kind === 'tabular' && format !== 'csv') throw new UsageError(`the ${set.pack} canaries are table rows: --data must be a CSV file, not ${format}`);
+  const inputBytes = checkReadableFile(o.data);
+  const before = statSync(o.data);
+
+  const textField = format === 'jsonl' ? (o.textField ?? defaultTextField) : format === 'csv' && set.kind === 'text' ? o.textField : undefined;
+  const labelColumn = o.labelColumn ?? set.labelColumn ?? 'label';
+  const header = format === 'csv' ? await readCsvHeader(o.data) : undefined;
+  if (header) checkCsvColumns(o.data, header, set, textField, labelColumn);
+
+  const canaries = planRoles(set, { mode, repetitions: o.repetitions, references: o.references ?? 0 }, o.rng);
+  const placements = planPlacements(canaries, inputBytes, o.rng);
+  const render = lineRenderer(o, format, header, textField);
+  const rendered = new Map<number, Buffer>();
+  const lineFor = (i: number, eol: Eol) => {
+    let b = rendered.get(i);
+    if (!b) rendered.set(i, (b = Buffer.from(render(canaries[i]!, eol), 'utf8')));
+    return b;
+  };
+
+  // A JSONL record must be one JSON object on one line; full parsing is left to the readers (it
+  // would cost more than the copy), but a truncated or multi-line record is caught here.
+  const check =
+    format === 'jsonl'
+      ? (first: number, last: number, line: number) => {
+          if (first !== 0x7b) throw new InputError(`${o.data} line ${line}: not a JSON object (a JSONL record is one {...} object per line)`);
+          if (last !== 0x7d) throw new InputError(`${o.data} line ${line}: the JSON object does not end on this line (truncated, or spread over several lines)`);
+        }
+      : undefined;
+  const splitter = new RecordSplitter(format === 'csv' ? 'csv' : 'lines', o.data, check);
+  const scanner = set.kind === 'text' ? new MultiPatternScanner(set.canaries.map((c) => c.secret)) : undefined;
+
+  // CSV: every row is parsed alongside the copy, to validate it and, for table-row canaries, to
+  // refuse a row that already has a canary's combination of values.
+  let csvError: Error | undefined;
+  let csvRecords = 0;
+  let csvDone: Promise<void> | undefined;
+  let parser: ReturnType<typeof parseCsv> | undefined;
+  if (format === 'csv') {
+    const keyColumns = set.kind === 'tabular' ? Object.keys(set.canaries[0]!.record!) : [];
+    const keys = new Map(set.canaries.map((c) => [keyColumns.map((k) => String(c.record?.[k])).join('\u0000'), c.id]));
+    parser = parseCsv({ ...csvParserOptions(o.data), info: true });
+    parser.on('data', (item: { record: Record<string, string>; info: { lines: number } }) => {
+      csvRecords++;
+      if (keyColumns.length && !csvError) {
+        const id = keys.get(keyColumns.map((k) => item.record[k]).join('\u0000'));
+        if (id) csvError = new InputError(`${o.data} line ${item.info.lines}: this row already has the values of canary ${id}; refusing to insert (draw other canaries with another --seed)`);
+      }
+    });
+    csvDone = new Promise<void>((resolveDone) => {
+      parser!.on('end', resolveDone);
+      parser!.on('error', (e) => {
+        csvError ??= csvInputError(o.data, e);
+        resolveDone();
+      });
+    });
+  }
+
+  const out = new AtomicFileWriter(o.out);
+  const manifestWriter = new AtomicFileWriter(o.manifest);
+  let writeError: Error | undefined;
+  out.stream.on('error', (e) => (writeError ??= new InputError(`${o.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
+  const digests = new SplicedDigests();
+  const write = (bytes: Buffer) => {
+    if (bytes.length > 0) out.stream.write(bytes);
+  };
+  const drain = async () => {
+    if (writeError) throw writeError;
+    if (out.stream.writableLength < maxQueuedBytes) return;
+    await new Promise<void>((ok) => {
+      const done = () => {
+        out.stream.off('drain', done);
+        out.stream.off('error', done);
+        ok();
+      };
+      out.stream.on('drain', done);
+      out.stream.on('error', done);
+    });
+    if (writeError) throw writeError;
+  };
+
+  try {
+    let base = 0;
+    let previous: Buffer | undefined;
+    let next = 0;
+    for await (const chunk of readChunks(o.data)) {
+      const hit = scanner?.feed(chunk);
+      if (hit) {
+        const c = set.canaries[hit.pattern]!;
+        throw new InputError(
+          `${o.data} line ${lineOf(hit.offset, base, splitter.newlines, chunk, previous)}: already contains the secret of canary ${c.id}; ` +
+            'refusing to insert (it would look memorized without being learned; draw other canaries with another --seed)',
+        );
+      }
+      if (parser && !parser.write(chunk)) await new Promise((ok) => parser!.once('drain', ok));
+      if (csvError) throw csvError;
+      let pos = 0;
+      const inserts: [number, Buffer][] = [];
+      for (;;) {
+        const at = splitter.scan(chunk, base, pos, next < placements.length ? placements[next]!.offset : Infinity);
+        if (at === -1) break;
+        write(chunk.subarray(pos, at));
+        pos = at;
+        while (next < placements.length && placements[next]!.offset < base + at) {
+          const line = lineFor(placements[next++]!.canary, splitter.eol ?? '\n');
+          write(line);
+          inserts.push([at, line]);
+        }
+      }
+      write(chunk.subarray(pos));
+      digests.push(chunk, inserts);
+      await drain();
+      base += chunk.length;
+      previous = chunk;
+      progress.update(`canary insert: ${(base / 2 ** 20).toFixed(0)} / ${(inputBytes / 2 ** 20).toFixed(0)} MiB`);
+    }
+    splitter.finish();
+    if (next < placements.length) {
+      const tail: [number, Buffer][] = [];
+      if (splitter.needsEol) tail.push([0, Buffer.from(splitter.eol!)]);
+      while (next < placements.length) tail.push([0, lineFor(placements[next++]!.canary, splitter.eol!)]);
+      for (const [, bytes] of tail) write(bytes);
+      digests.push(Buffer.alloc(0), tail);
+    }
+    const digest = digests.finish();
+    if (parser) {
+      parser.end();
+      await csvDone;
+      if (csvError) throw csvError;
+      if (csvRecords !== splitter.records) throw new Error(`CSV record count mismatch: parser ${csvRecords}, splitter ${splitter.records}`);
+    }
+    const after = statSync(o.data);
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || base !== inputBytes) {
+      throw new InputError(`${o.data}: changed while it was being read; run again on a file that is not being written`);
+    }
+    const copies = placements.length;
+    const manifest: Manifest = {
+      version: 1,
+      mode,
+      seed: o.rng.seed,
+      pack: set.pack,
+      kind: set.kind,
+      secretSpace: set.secretSpace,
+      spaceSize: set.spaceSize,
+      spaceSizeLog2: set.spaceSizeLog2,
+      input: { path: o.data, sha256: digest.input, records: splitter.records, format },
+      output: { path: o.out, sha256: digest.output, records: splitter.records + copies, format },
+      ...(textField !== undefined ? { textField } : {}),
+      ...(set.kind === 'tabular' ? { labelColumn } : {}),
+      ...(mode === 'bernoulli' ? { inclusionProbability: bernoulliInclusion } : {}),
+      canaries,
+      createdAt: new Date().toISOString(),
+      toolVersion,
+    };
+    await manifestWriter.write(JSON.stringify(manifest, null, 2) + '\n');
+    if (writeError) throw writeError;
+    await out.close();
+    if (writeError) throw writeError;
+    await commitAll([out, manifestWriter]);
+    progress.done();
+    return manifest;
+  } catch (e) {
+    parser?.destroy();
+    await out.abort();
+    await manifestWriter.abort();
+    progress.done();
+    throw e;
+  }
+}

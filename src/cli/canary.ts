@@ -1,0 +1,128 @@
+/**
+ * `memaudit canary generate|insert`: draw canaries from a pack, and plant them in a dataset with
+ * a manifest. Thin: parse flags, call src/canary, print.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { generateCanaries, insertCanaries, loadPack, readCanarySet, writeCanarySet, type Manifest } from '../canary/index.js';
+import { rngFromSeed } from '../core/rng.js';
+import { dataFormats, type DataFormat } from '../data/format.js';
+import { progressFor, runCommand, type GlobalArgs } from './context.js';
+import { numberFlag, numberListFlag, rules } from './options.js';
+import { emit, fmt, renderTable } from './output.js';
+
+interface GenerateArgs extends GlobalArgs {
+  pack: string;
+  count: number;
+  out: string;
+}
+
+interface InsertArgs extends GlobalArgs {
+  data: string;
+  canaries: string;
+  repetitions: number[];
+  references: number;
+  mode: 'fixed' | 'bernoulli';
+  out: string;
+  manifest: string;
+  format?: DataFormat;
+  textField?: string;
+  labelColumn?: string;
+}
+
+const generateCommand: CommandModule<GlobalArgs, GenerateArgs> = {
+  command: 'generate',
+  describe: 'Draw canaries with distinct random secrets from a pack (built-in name or pack file)',
+  builder: (y) =>
+    y
+      .option('pack', { type: 'string', demandOption: true, describe: 'Built-in pack name (ssn, mrn, us-phone, dob, name-diagnosis, email, street-address, pin, patient-record) or a pack file' })
+      .option('count', { type: 'string', demandOption: true, describe: 'How many canaries (inserted ones and references)', coerce: numberFlag('count', rules.positiveInt) })
+      .option('out', { type: 'string', demandOption: true, describe: 'Canary set file to write (JSON)' }) as unknown as Argv<GenerateArgs>,
+  handler: (args) =>
+    runCommand('canary generate', async () => {
+      const pack = loadPack(args.pack);
+      const set = generateCanaries(pack, { count: args.count, rng: rngFromSeed(args.seed) });
+      writeCanarySet(args.out, set);
+      const result = { out: args.out, pack: set.pack, kind: set.kind, count: set.canaries.length, spaceSize: set.spaceSize, spaceSizeLog2: set.spaceSizeLog2, seed: set.seed };
+      emit(args, result, () => `${result.count} ${set.pack} canaries (secret space 2^${fmt(set.spaceSizeLog2)} = ${set.spaceSize}) written to ${args.out}`);
+    }),
+};
+
+export function insertSummary(m: Manifest, manifestPath: string) {
+  const groups = new Map<number, number>();
+  for (const c of m.canaries) if (c.role === 'inserted') groups.set(c.repetitions, (groups.get(c.repetitions) ?? 0) + 1);
+  return {
+    out: m.output.path,
+    manifest: manifestPath,
+    mode: m.mode,
+    inputRecords: m.input.records,
+    outputRecords: m.output.records,
+    inserted: m.canaries.filter((c) => c.role === 'inserted').length,
+    references: m.canaries.filter((c) => c.role === 'reference').length,
+    copies: m.output.records - m.input.records,
+    byRepetitions: [...groups].sort((a, b) => a[0] - b[0]).map(([repetitions, count]) => ({ repetitions, count })),
+    inputSha256: m.input.sha256,
+    outputSha256: m.output.sha256,
+  };
+}
+
+const insertCommand: CommandModule<GlobalArgs, InsertArgs> = {
+  command: 'insert',
+  describe: 'Plant canaries in a dataset (JSONL, CSV or text), streaming, and write the manifest',
+  builder: (y) =>
+    y
+      .option('data', { type: 'string', demandOption: true, describe: 'Input dataset (.jsonl, .csv or .txt; never modified)' })
+      .option('canaries', { type: 'string', demandOption: true, describe: 'Canary set from `canary generate`' })
+      .option('repetitions', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Copies per inserted canary, e.g. 1,4,16: canaries are spread evenly over these counts',
+        coerce: numberListFlag('repetitions', rules.positiveInt),
+      })
+      .option('references', { type: 'string', default: '0', describe: 'Canaries kept out of the data as references (--mode fixed)', coerce: numberFlag('references', rules.nonNegativeInt) })
+      .option('mode', {
+        choices: ['fixed', 'bernoulli'] as const,
+        default: 'fixed' as const,
+        describe: 'fixed: --references K are never inserted; bernoulli: each canary inserted with probability 1/2 (one-run DP audit)',
+      })
+      .option('out', { type: 'string', demandOption: true, describe: 'Output dataset (same format as --data)' })
+      .option('manifest', { type: 'string', demandOption: true, describe: 'Manifest to write (JSON): digests, counts, seed, every canary with its role' })
+      .option('format', { choices: dataFormats, describe: 'Dataset format (default: from the file extension)' })
+      .option('text-field', { type: 'string', describe: 'JSONL: field holding the text (default "text"); CSV with a text pack: column that gets the canary text' })
+      .option('label-column', { type: 'string', describe: 'CSV with a table-row pack: the label column (default: the pack\'s)' }) as unknown as Argv<InsertArgs>,
+  handler: (args) =>
+    runCommand('canary insert', async () => {
+      const canaries = readCanarySet(args.canaries);
+      const manifest = await insertCanaries({
+        data: args.data,
+        format: args.format,
+        textField: args.textField,
+        labelColumn: args.labelColumn,
+        canaries,
+        mode: args.mode,
+        repetitions: args.repetitions,
+        references: args.references,
+        out: args.out,
+        manifest: args.manifest,
+        rng: rngFromSeed(args.seed),
+        progress: progressFor(args),
+      });
+      const summary = insertSummary(manifest, args.manifest);
+      emit(args, summary, () => {
+        const rows: (string | number)[][] = [['repetitions', 'canaries']];
+        for (const g of summary.byRepetitions) rows.push([g.repetitions, g.count]);
+        rows.push(['reference (0)', summary.references]);
+        return (
+          `${summary.inputRecords} records + ${summary.copies} canary copies = ${summary.outputRecords} records in ${summary.out}\n` +
+          renderTable(rows) +
+          `manifest: ${args.manifest}`
+        );
+      });
+    }),
+};
+
+export const canaryCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+  command: 'canary <command>',
+  describe: 'Generate canaries from a pack and insert them into a dataset',
+  builder: (y) => y.command(generateCommand).command(insertCommand).demandCommand(1, 'Name a subcommand: generate or insert') as unknown as Argv<GlobalArgs>,
+  handler: () => undefined,
+};
