@@ -65,7 +65,7 @@ export async function openTarget(spec: string, options: OpenTargetOptions = {}):
   const label = spec.trim().replace(/\/\/[^/@#]*@/, '//');
   switch (parsed.kind) {
     case 'openai':
-      return OpenAiTarget.open({ spec: label, baseUrl: parsed.baseUrl, model: parsed.model, client });
+      return OpenAiTarget.open({ spec: label, baseUrl: parsed.baseUrl, model: parsed.model, client, promptsPerRequest: options.promptsPerRequest });
     case 'tgi':
       return TgiTarget.open(label, parsed.url, client);
     case 'kserve':

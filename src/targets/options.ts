@@ -21,6 +21,8 @@ export interface OpenTargetOptions {
   retries?: number;
   /** Folder of the encrypted response cache; off when absent. */
   cacheDir?: string;
+  /** Texts per scoring request for OpenAI-compatible servers that take prompt arrays (default 8; 1 = off). */
+  promptsPerRequest?: number;
   /** For a user's model without memaudit.json. */
   task?: TargetTask;
   vocabFile?: string;
@@ -44,6 +46,7 @@ export interface TargetArgs {
   timeout?: number;
   retries?: number;
   cacheDir?: string;
+  promptsPerRequest?: number;
   task?: TargetTask;
   vocabFile?: string;
   contextLength?: number;
@@ -75,6 +78,7 @@ export function targetOptions<T>(y: Argv<T>) {
     .option('timeout', { type: 'string', coerce: numberFlag('timeout', rules.positive), describe: 'Seconds to wait for one API response before retrying [default: 60]' })
     .option('retries', { type: 'string', coerce: numberFlag('retries', rules.nonNegativeInt), describe: 'Retries of a failed API request (429, 5xx, timeouts) [default: 5]' })
     .option('cache-dir', { type: 'string', describe: 'Encrypted response cache: a rerun resumes without repeating paid requests' })
+    .option('prompts-per-request', { type: 'string', coerce: numberFlag('prompts-per-request', { integer: true, min: 1, max: 256 }), describe: 'Texts per scoring request to an OpenAI-compatible server that takes prompt arrays [default: 8]' })
     .option('task', { choices: ['lm', 'classifier'] as const, describe: 'Task of a model directory without memaudit.json' })
     .option('vocab-file', { type: 'string', describe: 'Vocabulary (JSON array or one token per line) of an LM without memaudit.json' })
     .option('context-length', { type: 'string', coerce: numberFlag('context-length', rules.positiveInt), describe: 'Context window of an LM without memaudit.json' })
@@ -90,6 +94,7 @@ export function openTargetOptionsFromArgs(args: Omit<TargetArgs, 'target'>): Ope
     timeoutMs: args.timeout === undefined ? undefined : Math.round(args.timeout * 1000),
     retries: args.retries,
     cacheDir: args.cacheDir,
+    promptsPerRequest: args.promptsPerRequest,
     task: args.task,
     vocabFile: args.vocabFile,
     contextLength: args.contextLength,

@@ -32,8 +32,13 @@ describe('OpenAI-compatible target', () => {
       'GET /v1/models': () => ({ data: [{ id: 'davinci-002', owned_by: 'openai' }] }),
       'POST /v1/completions': (b) => {
         if (b.max_tokens === 0) throw httpError(400, 'max_tokens must be at least 1');
-        const tokens = b.echo ? [...bpe(b.prompt), ' next'] : [' next'];
-        return { choices: [{ index: 0, text: b.echo ? `${b.prompt} next` : ' next', logprobs: legacyLogprobs(b.prompt, tokens) }] };
+        const prompts: string[] = typeof b.prompt === 'string' ? [b.prompt] : b.prompt;
+        // Answer in reverse order: choices are matched by index, not position.
+        const choices = prompts.map((p, index) => {
+          const tokens = b.echo ? [...bpe(p), ' next'] : [' next'];
+          return { index, text: b.echo ? `${p} next` : ' next', logprobs: legacyLogprobs(p, tokens) };
+        });
+        return { choices: choices.reverse() };
       },
     });
     const t = await openTarget(`openai:${server.url}/v1`);
@@ -47,6 +52,13 @@ describe('OpenAI-compatible target', () => {
       [' 7-3-9-1-2', 20, 30],
     ]);
     expect(s!.tokens[0]!.logprob).toBeCloseTo(-3.51, 10);
+    // Batches of texts travel as prompt arrays; each text gets its own scores.
+    const many = Array.from({ length: 20 }, (_, i) => `note ${i} for patient ${i * 7}`);
+    const before = server.received.length;
+    const scored = await t.scoreTexts(['', ...many]);
+    expect(server.received.length - before).toBe(3);
+    expect(scored[0]).toEqual({ tokens: [] });
+    scored.slice(1).forEach((x, i) => expect(x.tokens.map((tok) => tok.token).join('')).toBe(many[i]!.slice(4)));
     // The max_tokens 0 refusal was detected once; scoring used max_tokens 1.
     const scoring = server.received.filter((r) => r.path === '/v1/completions' && r.body && (r.body as { prompt: string }).prompt === text);
     expect((scoring[0]!.body as { max_tokens: number }).max_tokens).toBe(1);
@@ -89,6 +101,7 @@ describe('OpenAI-compatible target', () => {
     server = await startFaultServer({
       'GET /v1/models': () => ({ data: [{ id: 'llama' }] }),
       'POST /v1/completions': (b) => {
+        if (typeof b.prompt !== 'string') throw httpError(400, 'prompt must be a string');
         if (b.echo) return { choices: [{ index: 0, text: '', logprobs: null }] }; // silently empty
         const tokens = bpe(b.prompt);
         const ids = tokens.map(idOf);

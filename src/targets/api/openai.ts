@@ -76,7 +76,14 @@ export interface OpenAiTargetOptions {
   baseUrl: string;
   model?: string;
   client: HttpClient;
+  /**
+   * Texts scored per request when the server accepts prompt arrays (detected at open; OpenAI's
+   * legacy API and vLLM do). Fewer requests mean fewer rate-limit hits; 1 turns batching off.
+   */
+  promptsPerRequest?: number;
 }
+
+export const defaultPromptsPerRequest = 8;
 
 const probeText = 'The quick brown fox jumps over the lazy dog.';
 
@@ -93,6 +100,8 @@ export class OpenAiTarget extends BaseTarget {
   private scoreMode: ScoreMode = { kind: 'none', why: 'not detected' };
   private generateMode: GenerateMode = 'none';
   private fingerprint: string | undefined;
+  private promptsPerRequest = 1;
+  private readonly wantedPromptsPerRequest: number;
 
   private constructor(options: OpenAiTargetOptions) {
     super();
@@ -100,6 +109,7 @@ export class OpenAiTarget extends BaseTarget {
     this.baseUrl = options.baseUrl;
     this.client = options.client;
     if (options.model) this.model = options.model;
+    this.wantedPromptsPerRequest = options.promptsPerRequest ?? defaultPromptsPerRequest;
   }
 
   /** Connects, picks the model, and detects what the server supports. */
@@ -133,6 +143,9 @@ export class OpenAiTarget extends BaseTarget {
     if (entry?.owned_by === 'memaudit' && entry.memaudit && Number.isInteger(entry.memaudit.vocabSize)) this.memaudit = entry.memaudit;
 
     this.scoreMode = await this.detectScoring();
+    if (this.scoreMode.kind !== 'none' && this.wantedPromptsPerRequest > 1 && (await this.acceptsPromptArrays())) {
+      this.promptsPerRequest = this.wantedPromptsPerRequest;
+    }
     this.generateMode = await this.detectGeneration();
     this.capabilities = {
       scoreText: this.scoreMode.kind !== 'none',
@@ -182,6 +195,19 @@ export class OpenAiTarget extends BaseTarget {
     return { kind: 'none', why: reasons.join('; ') };
   }
 
+  /** Whether a two-prompt scoring request comes back as two choices, each scoring its own prompt. */
+  private async acceptsPromptArrays(): Promise<boolean> {
+    const prompts = [probeText, 'Hello there'];
+    try {
+      const scored = await this.scoreBatch(prompts, false);
+      return scored.every((s, i) => s.tokens.length > 0 && s.tokens[s.tokens.length - 1]!.end === prompts[i]!.length);
+    } catch (e) {
+      if (isAuthError(e)) throw e;
+      if (e instanceof HttpStatusError || e instanceof InputError) return false;
+      throw e;
+    }
+  }
+
   private async detectGeneration(): Promise<GenerateMode> {
     const r = await this.tryCompletion({ prompt: 'Hello', max_tokens: 1, temperature: 0 });
     if (!(r instanceof HttpStatusError) && typeof r.choices?.[0]?.text === 'string') return 'completions';
@@ -216,67 +242,81 @@ export class OpenAiTarget extends BaseTarget {
     const why = this.scoreMode.kind === 'none' ? `the server returns no prompt log-probabilities (${this.scoreMode.why})` : undefined;
     this.require('scoreText', why);
     if (options.distributionStats) this.require('nextTokenDistribution', 'distribution statistics need the whole vocabulary at every position');
-    return Promise.all(texts.map((text) => this.scoreOne(text, options.distributionStats === true)));
+    const stats = options.distributionStats === true;
+    // Non-empty texts go in batches of `promptsPerRequest` (prompt arrays, when the server takes them).
+    const results: ScoredText[] = texts.map(() => ({ tokens: [] }));
+    const pending = texts.map((t, i) => i).filter((i) => texts[i]!.length > 0);
+    const batches: number[][] = [];
+    for (let i = 0; i < pending.length; i += this.promptsPerRequest) batches.push(pending.slice(i, i + this.promptsPerRequest));
+    await Promise.all(
+      batches.map(async (batch) => {
+        const scored = await this.scoreBatch(batch.map((i) => texts[i]!), stats);
+        batch.forEach((i, j) => (results[i] = scored[j]!));
+      }),
+    );
+    return results;
   }
 
-  private async scoreOne(text: string, stats: boolean): Promise<ScoredText> {
-    const source = `${displayUrl(this.url('/completions'))} (model ${this.model})`;
-    if (text.length === 0) return { tokens: [] };
+  /** The scoring request for a batch of prompts (a one-element batch is sent as a plain string). */
+  private scoringBody(prompts: string[], stats: boolean): Record<string, unknown> {
+    const prompt = prompts.length === 1 ? prompts[0] : prompts;
     if (this.scoreMode.kind === 'echo') {
-      const logprobs = stats ? this.memaudit!.vocabSize : 1;
-      const r = await this.client.postJson<CompletionResponse>(this.url('/completions'), {
-        model: this.model,
-        prompt: text,
-        echo: true,
-        logprobs,
-        max_tokens: this.scoreMode.maxTokens,
-        temperature: 0,
-      });
-      const lp = r.choices?.[0]?.logprobs;
-      if (!lp || !Array.isArray(lp.tokens) || !Array.isArray(lp.token_logprobs)) {
-        throw new InputError(`${source}: the response has no prompt log-probabilities`);
-      }
-      const api: ApiToken[] = lp.tokens.map((t, i) => ({
-        text: t,
-        logprob: lp.token_logprobs![i] ?? null,
-        offset: lp.text_offset?.[i],
-      }));
-      const tokens = alignTokens(text, api, source);
-      if (stats) {
-        // Attach mean/std from each position's complete top_logprobs, matched by offset.
-        const byOffset = new Map<number, Record<string, number>>();
-        lp.tokens.forEach((_t, i) => {
-          const off = lp.text_offset?.[i];
-          const top = lp.top_logprobs?.[i];
-          if (off !== undefined && top) byOffset.set(off, top);
-        });
-        for (const t of tokens) {
-          const top = byOffset.get(t.start);
-          if (!top || Object.keys(top).length < this.memaudit!.vocabSize) {
-            throw new InputError(`${source}: the server returned an incomplete distribution at character ${t.start}`);
-          }
-          const s = distributionStats(Object.values(top));
-          t.meanLogprob = s.mean;
-          t.stdLogprob = s.std;
-        }
-      }
-      if (tokens.length === 0 && text.length > 1) throw new InputError(`${source}: the response scores none of the text`);
-      return { tokens };
+      return { model: this.model, prompt, echo: true, logprobs: stats ? this.memaudit!.vocabSize : 1, max_tokens: this.scoreMode.maxTokens, temperature: 0 };
     }
-    const r = await this.client.postJson<CompletionResponse>(this.url('/completions'), {
-      model: this.model,
-      prompt: text,
-      max_tokens: 1,
-      prompt_logprobs: 0,
-      return_token_ids: true,
-      temperature: 0,
+    return { model: this.model, prompt, max_tokens: 1, prompt_logprobs: 0, return_token_ids: true, temperature: 0 };
+  }
+
+  /** Scores a batch of non-empty texts in one request: choice i belongs to prompt i. */
+  private async scoreBatch(texts: string[], stats: boolean): Promise<ScoredText[]> {
+    const source = `${displayUrl(this.url('/completions'))} (model ${this.model})`;
+    const r = await this.client.postJson<CompletionResponse>(this.url('/completions'), this.scoringBody(texts, stats));
+    const choices = r.choices ?? [];
+    return texts.map((text, i) => {
+      const choice = choices.find((c) => (c.index ?? 0) === i) ?? (texts.length === 1 ? choices[0] : undefined);
+      if (!choice) throw new InputError(`${source}: the response has no choice for prompt ${i}`);
+      return this.scoreMode.kind === 'echo' ? this.fromEcho(text, choice, stats, source) : this.fromPromptLogprobs(text, choice, source);
     });
-    const choice = r.choices?.[0];
-    const pl = choice?.prompt_logprobs;
+  }
+
+  private fromEcho(text: string, choice: CompletionChoice, stats: boolean, source: string): ScoredText {
+    const lp = choice.logprobs;
+    if (!lp || !Array.isArray(lp.tokens) || !Array.isArray(lp.token_logprobs)) {
+      throw new InputError(`${source}: the response has no prompt log-probabilities`);
+    }
+    const api: ApiToken[] = lp.tokens.map((t, i) => ({
+      text: t,
+      logprob: lp.token_logprobs![i] ?? null,
+      offset: lp.text_offset?.[i],
+    }));
+    const tokens = alignTokens(text, api, source);
+    if (stats) {
+      // Attach mean/std from each position's complete top_logprobs, matched by offset.
+      const byOffset = new Map<number, Record<string, number>>();
+      lp.tokens.forEach((_t, i) => {
+        const off = lp.text_offset?.[i];
+        const top = lp.top_logprobs?.[i];
+        if (off !== undefined && top) byOffset.set(off, top);
+      });
+      for (const t of tokens) {
+        const top = byOffset.get(t.start);
+        if (!top || Object.keys(top).length < this.memaudit!.vocabSize) {
+          throw new InputError(`${source}: the server returned an incomplete distribution at character ${t.start}`);
+        }
+        const s = distributionStats(Object.values(top));
+        t.meanLogprob = s.mean;
+        t.stdLogprob = s.std;
+      }
+    }
+    if (tokens.length === 0 && text.length > 1) throw new InputError(`${source}: the response scores none of the text`);
+    return { tokens };
+  }
+
+  private fromPromptLogprobs(text: string, choice: CompletionChoice, source: string): ScoredText {
+    const pl = choice.prompt_logprobs;
     if (!Array.isArray(pl)) throw new InputError(`${source}: the response has no prompt_logprobs`);
     const api: ApiToken[] = pl.map((entry, i) => {
       if (!entry) return { text: '', logprob: null };
-      const id = choice?.prompt_token_ids?.[i];
+      const id = choice.prompt_token_ids?.[i];
       const chosen = id !== undefined && id !== null ? entry[String(id)] : Object.keys(entry).length === 1 ? Object.values(entry)[0] : undefined;
       if (!chosen) throw new InputError(`${source}: prompt_logprobs at token ${i} does not identify the prompt token`);
       return { text: chosen.decoded_token ?? '', logprob: chosen.logprob };

@@ -186,16 +186,15 @@ export class HttpClient {
     }
     await this.slots.acquire();
     try {
-      const text = await this.fetchWithRetries(method, url, body);
-      const value = JSON.parse(text) as T; // fetchWithRetries only returns parseable JSON
+      const { text, value } = await this.fetchWithRetries(method, url, body);
       cache?.set(key, text);
-      return value;
+      return value as T;
     } finally {
       this.slots.release();
     }
   }
 
-  private async fetchWithRetries(method: string, url: string, body: unknown): Promise<string> {
+  private async fetchWithRetries(method: string, url: string, body: unknown): Promise<{ text: string; value: unknown }> {
     const shown = displayUrl(url);
     const { maxRequests, timeoutMs } = this.options;
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -205,7 +204,7 @@ export class HttpClient {
       if (maxRequests !== undefined && this.stats.requests >= maxRequests) throw new RequestBudgetError(maxRequests);
       this.stats.requests++;
       const failure = await this.attempt(method, url, payload, timeoutMs);
-      if (typeof failure === 'string') return failure;
+      if ('text' in failure) return failure;
       if (!failure.retryable) throw new InputError(`cannot reach ${shown}: ${failure.reason}`);
       if (failure.connect) {
         if (connectRetries >= this.options.maxConnectRetries) throw new InputError(`cannot reach ${shown}: ${failure.reason}`);
@@ -228,8 +227,8 @@ export class HttpClient {
     }
   }
 
-  /** One network attempt: the response text when it is a complete 2xx JSON body, else why not. */
-  private async attempt(method: string, url: string, payload: string | undefined, timeoutMs: number): Promise<string | AttemptFailure> {
+  /** One network attempt: the response text and its parsed value when it is a complete 2xx JSON body, else why not. */
+  private async attempt(method: string, url: string, payload: string | undefined, timeoutMs: number): Promise<{ text: string; value: unknown } | AttemptFailure> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.options.secretHeaders };
     if (payload !== undefined) headers['content-type'] = 'application/json';
     // fetch refuses URLs with credentials (and would quote them in its error): send them as Basic auth.
@@ -258,11 +257,10 @@ export class HttpClient {
       };
     }
     try {
-      JSON.parse(text);
+      return { text, value: JSON.parse(text) };
     } catch {
       // A 2xx with a cut-off or garbled body (a proxy dropped the connection mid-stream).
       return { retryable: true, reason: `response is not complete JSON (${text.length} bytes)` };
     }
-    return text;
   }
 }

@@ -1,0 +1,111 @@
+/**
+ * Targets benchmark: scoring 2000 texts through the local target, and through `memaudit serve`
+ * (a separate process, as in use) with the OpenAI-compatible target at concurrency 1 and 16.
+ * Goal (issue 6): API scoring at concurrency 16 reaches at least 0.5x the local texts per second.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { currentBackend, tf } from '../src/core/backend.js';
+import { Rng } from '../src/core/rng.js';
+import { buildCharLm, defaultCharLmConfig } from '../src/models/charlm.js';
+import { saveModelDir } from '../src/models/model-dir.js';
+import { CharTokenizer } from '../src/models/tokenizer.js';
+import { toolVersion, packageRoot } from '../src/core/version.js';
+import { openTarget } from '../src/targets/index.js';
+import type { BenchRow, BenchSuite } from './suite.js';
+
+const textCount = 2000;
+
+/** Clinical-note-shaped texts of 40-120 characters. */
+function texts(rng: Rng): string[] {
+  const names = ['John Smith', 'Maria Garcia', 'Wei Chen', 'Aisha Khan', 'Olga Petrova'];
+  const findings = ['chest pain', 'shortness of breath', 'follow-up', 'hypertension', 'type 2 diabetes', 'migraine'];
+  return Array.from({ length: textCount }, () => {
+    const mrn = String(rng.int(1e8)).padStart(8, '0');
+    return `Patient ${rng.pick(names)}, MRN ${mrn}, seen for ${rng.pick(findings)}; BP ${100 + rng.int(60)}/${60 + rng.int(30)}.`;
+  });
+}
+
+async function makeModel(dir: string, corpus: string[]): Promise<string> {
+  const tokenizer = CharTokenizer.fromTexts(corpus);
+  const model = buildCharLm({ ...defaultCharLmConfig, vocabSize: tokenizer.size, seed: 1 });
+  const out = join(dir, 'model');
+  await saveModelDir(out, model, {
+    version: 1,
+    task: 'lm',
+    architecture: 'charlm',
+    tokenizer: tokenizer.toJSON(),
+    contextLength: defaultCharLmConfig.contextLength,
+    trainingData: { file: 'bench.txt', sha256: '0'.repeat(64), records: corpus.length },
+    toolVersion,
+    backend: currentBackend().backend,
+    seed: '1',
+    createdAt: new Date().toISOString(),
+  });
+  model.dispose();
+  return out;
+}
+
+function startServe(modelDir: string): Promise<{ child: ChildProcess; spec: string }> {
+  const cli = join(packageRoot, 'dist', 'src', 'cli', 'main.js');
+  const child = spawn(process.execPath, [cli, 'serve', '--model', modelDir, '--port', '0', '--json', '--backend', currentBackend().backend], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      try {
+        resolve({ child, spec: (JSON.parse(out) as { target: string }).target });
+      } catch {
+        // partial JSON
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
+  });
+}
+
+/** Texts per second of one full scoring pass, after a short warm-up (kernels compiled, connections open). */
+async function textsPerSecond(score: (texts: string[]) => Promise<unknown>, corpus: string[]): Promise<number> {
+  await score(corpus.slice(0, 200));
+  const t0 = performance.now();
+  await score(corpus);
+  return corpus.length / ((performance.now() - t0) / 1000);
+}
+
+export const targetsSuite: BenchSuite = {
+  name: 'targets',
+  async run(): Promise<BenchRow[]> {
+    const dir = mkdtempSync(join(tmpdir(), 'memaudit-bench-targets-'));
+    const corpus = texts(new Rng('bench-targets'));
+    const modelDir = await makeModel(dir, corpus);
+    const { child, spec } = await startServe(modelDir);
+    try {
+      const local = await openTarget(modelDir);
+      const localRate = await textsPerSecond((t) => local.scoreTexts(t), corpus);
+      await local.close();
+      const rate = async (concurrency: number, promptsPerRequest: number) => {
+        const api = await openTarget(spec, { concurrency, promptsPerRequest });
+        return textsPerSecond((t) => api.scoreTexts(t), corpus);
+      };
+      const rate1 = await rate(1, 1);
+      const rate16 = await rate(16, 1);
+      const rate16b = await rate(16, 8);
+      const area = 'targets';
+      return [
+        { area, figure: `local target scoring (${textCount} texts, ${tf.getBackend()})`, value: localRate, unit: 'texts/s' },
+        { area, figure: 'serve + openai target, concurrency 1', value: rate1, unit: 'texts/s' },
+        { area, figure: 'serve + openai target, concurrency 16', value: rate16, unit: 'texts/s' },
+        { area, figure: 'serve + openai target, concurrency 16, 8 texts/request (default)', value: rate16b, unit: 'texts/s' },
+        { area, figure: 'API concurrency 16 / concurrency 1', value: rate16 / rate1, unit: 'x' },
+        { area, figure: 'API concurrency 16 / local', value: rate16 / localRate, unit: 'x', target: '>= 0.5', pass: rate16 / localRate >= 0.5 },
+        { area, figure: 'API concurrency 16, 8 texts/request / local', value: rate16b / localRate, unit: 'x', target: '>= 0.5', pass: rate16b / localRate >= 0.5 },
+      ];
+    } finally {
+      child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
