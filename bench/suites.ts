@@ -1,7 +1,9 @@
 /** Every benchmark suite, in the order `npm run bench` runs them. */
 import type { BenchSuite } from './suite.js';
 import { accountingSuite } from './accounting.js';
+import { targetsSuite } from './targets.js';
 
 export const suites: BenchSuite[] = [
   accountingSuite,
+  targetsSuite,
 ];
