@@ -58,8 +58,13 @@ function defaultTicks(axis: Axis): number[] {
     for (let e = Math.ceil(Math.log10(axis.min) - 1e-9); e <= Math.floor(Math.log10(axis.max) + 1e-9); e++) out.push(10 ** e);
     return out;
   }
-  const step = (axis.max - axis.min) / 5;
-  return Array.from({ length: 6 }, (_, i) => axis.min + i * step);
+  // "Nice" steps (1, 2 or 5 times a power of ten), about five of them.
+  const raw = (axis.max - axis.min) / 5;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * power).find((st) => st >= raw) ?? raw;
+  const out: number[] = [];
+  for (let v = Math.ceil(axis.min / step) * step; v <= axis.max + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return out;
 }
 
 function defaultLabel(axis: Axis, v: number): string {
@@ -72,9 +77,11 @@ const fmt = (v: number) => v.toFixed(1);
 
 export function renderChart(spec: ChartSpec): string {
   const width = spec.width ?? 560;
-  const height = spec.height ?? 340;
+  const plotHeight = spec.height ?? 340;
+  // The legend sits below the plot, one line per series, so it never hides data.
+  const height = plotHeight + 15 * spec.series.length + 6;
   const w = width - margin.left - margin.right;
-  const h = height - margin.top - margin.bottom;
+  const h = plotHeight - margin.top - margin.bottom;
   const sx = scale(spec.x, w, false);
   const sy = scale(spec.y, h, true);
   const parts: string[] = [];
@@ -112,9 +119,9 @@ export function renderChart(spec: ChartSpec): string {
       parts.push('</g>');
     }
   }
-  // Legend, top-left inside the plot.
+  // Legend, below the x-axis label.
   spec.series.forEach((s, i) => {
-    const y = 14 + i * 15;
+    const y = h + 56 + i * 15;
     parts.push(
       `<line x1="8" x2="26" y1="${y - 4}" y2="${y - 4}" stroke="${s.color}" stroke-width="3"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/>`,
       `<text x="30" y="${y}">${escapeXml(s.name)}</text>`,
