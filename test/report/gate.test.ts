@@ -79,3 +79,25 @@ describe('gate (CLI)', () => {
     expect(() => readFileSync(log)).toThrow();
   });
 });
+
+describe('audit (CLI) bad input', () => {
+  it('a missing manifest, a bad policy or a malformed --probe-option is one line, exit 2, nothing written or logged', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'log.jsonl');
+    const out = join(dir, 'run');
+    const base = ['audit', '--target', join(dir, 'model'), '--out', out, '--audit-log', log];
+    const m = await runCli([...base, '--manifest', join(dir, 'missing.json')]);
+    expect(m.code).toBe(2);
+    expect(m.stderr.trim().split('\n')).toEqual([expect.stringMatching(/missing.json: file not found/)]);
+    const p = join(dir, 'p.json');
+    writeFileSync(p, '{"version": 2}');
+    const bad = await runCli([...base, '--manifest', join(dir, 'missing.json'), '--policy', p]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/p.json: \/: must have required property/);
+    const opt = await runCli([...base, '--manifest', join(dir, 'missing.json'), '--probe-option', 'nonsense']);
+    expect(opt.code).toBe(2);
+    expect(opt.stderr).toMatch(/--probe-option must look like PROBE.OPTION=VALUE/);
+    expect(() => readFileSync(log)).toThrow();
+    expect(() => readFileSync(join(out, 'report.json'))).toThrow();
+  });
+});
