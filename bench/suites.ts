@@ -2,8 +2,10 @@
 import type { BenchSuite } from './suite.js';
 import { accountingSuite } from './accounting.js';
 import { targetsSuite } from './targets.js';
+import { exposureSuite } from './exposure.js';
 
 export const suites: BenchSuite[] = [
   accountingSuite,
   targetsSuite,
+  exposureSuite,
 ];

@@ -1,0 +1,80 @@
+/**
+ * Exposure benchmark (issue 7): exact exposure of one canary over a 10^5-candidate space (five
+ * digits) on the default charlm, enumerating with shared prefixes (11,111 contexts, batched) versus
+ * scoring every candidate text separately (10^5 texts through scoreTexts), measured side by side.
+ * Goal: prefix sharing at least 5x faster. Both must give the same rank.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { currentBackend } from '../src/core/backend.js';
+import { toolVersion } from '../src/core/version.js';
+import { secretSpaceFromSpec } from '../src/canary/secret-space.js';
+import { buildCharLm, defaultCharLmConfig } from '../src/models/charlm.js';
+import { saveModelDir } from '../src/models/model-dir.js';
+import { CharTokenizer } from '../src/models/tokenizer.js';
+import { openTarget } from '../src/targets/index.js';
+import { exactRank } from '../probes/exposure.js';
+import { SecretScorer } from '../probes/secret-scoring.js';
+import type { BenchRow, BenchSuite } from './suite.js';
+
+const prefix = 'Patient portal PIN: ';
+const secret = '40721';
+
+async function makeModel(dir: string): Promise<string> {
+  const tokenizer = CharTokenizer.fromTexts([`${prefix}0123456789. Seen for cough; plan: rest.`]);
+  const model = buildCharLm({ ...defaultCharLmConfig, vocabSize: tokenizer.size, seed: 7 });
+  const out = join(dir, 'model');
+  await saveModelDir(out, model, {
+    version: 1,
+    task: 'lm',
+    architecture: 'charlm',
+    tokenizer: tokenizer.toJSON(),
+    contextLength: defaultCharLmConfig.contextLength,
+    trainingData: { file: 'bench.txt', sha256: '0'.repeat(64), records: 1 },
+    toolVersion,
+    backend: currentBackend().backend,
+    seed: '7',
+    createdAt: new Date().toISOString(),
+  });
+  model.dispose();
+  return out;
+}
+
+export const exposureSuite: BenchSuite = {
+  name: 'exposure',
+  async run(): Promise<BenchRow[]> {
+    const dir = mkdtempSync(join(tmpdir(), 'memaudit-bench-exposure-'));
+    try {
+      const target = await openTarget(await makeModel(dir));
+      const descriptor = await target.describe();
+      const space = secretSpaceFromSpec({ slots: [{ format: 'digits', params: { length: 5 } }] });
+      const candidates = Number(space.size);
+      const shared = await SecretScorer.create(target, descriptor, { method: 'prefix-shared' });
+      const separate = await SecretScorer.create(target, descriptor, { method: 'per-text' });
+      // Warm up both paths (kernel compilation), then time one full enumeration each.
+      await shared.scoreCandidates(prefix, ['00000', '12345']);
+      await separate.scoreCandidates(prefix, ['00000', '12345']);
+      let t0 = performance.now();
+      const a = await shared.scoreSpace(prefix, space, secret);
+      const sharedMs = performance.now() - t0;
+      t0 = performance.now();
+      const b = await separate.scoreSpace(prefix, space, secret);
+      const separateMs = performance.now() - t0;
+      await target.close();
+      const rankShared = exactRank(a.all, a.secret);
+      const rankSeparate = exactRank(b.all, b.secret);
+      if (Math.abs(rankShared - rankSeparate) > 1 || Math.abs(a.secret - b.secret) > 1e-3) {
+        throw new Error(`exposure bench: the two enumerations disagree (rank ${rankShared} vs ${rankSeparate})`);
+      }
+      const ratio = separateMs / sharedMs;
+      return [
+        { area: 'exposure', figure: 'exact exposure, 10^5 space: per-text time / prefix-shared time', value: ratio, unit: 'x', target: '>= 5', pass: ratio >= 5 },
+        { area: 'exposure', figure: 'prefix-shared enumeration', value: candidates / (sharedMs / 1000), unit: 'candidates/s' },
+        { area: 'exposure', figure: 'per-text enumeration', value: candidates / (separateMs / 1000), unit: 'candidates/s' },
+      ];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
