@@ -212,25 +212,41 @@ export async function runExposure(ctx: ProbeContext): Promise<ExposureResultDeta
   const results: CanaryExposureDetail[] = [];
   let candidatesPerCanary = mode === 'exact' ? Number(space.size) : 0;
 
-  for (const [i, canary] of canaries.entries()) {
-    ctx.progress.update(`exposure: canary ${i + 1}/${canaries.length}`);
+  for (const canary of canaries) {
     if (space.indexOf(canary.secret) === null) {
       throw new UsageError(`manifest: canary ${canary.id}: its secret is not in the manifest's secret space`);
     }
-    const base = { id: canary.id, role: canary.role, repetitions: canary.repetitions };
-    if (mode === 'exact') {
-      const { all, secret } = await scorer.scoreSpace(canary.prefix, space, canary.secret);
-      const rank = exactRank(all, secret);
-      results.push({ ...base, exposureBits: exposureFromRank(space.log2Size, rank), method: 'exact', rank, logPerplexity: secret });
-      continue;
+  }
+  const base = (c: ManifestCanary) => ({ id: c.id, role: c.role, repetitions: c.repetitions });
+
+  if (mode === 'exact') {
+    // One enumeration per distinct prefix (a pack with a fixed template shares it across canaries).
+    const byPrefix = new Map<string, number[]>();
+    canaries.forEach((c, i) => byPrefix.set(c.prefix, [...(byPrefix.get(c.prefix) ?? []), i]));
+    const exact: CanaryExposureDetail[] = new Array(canaries.length);
+    let done = 0;
+    for (const [prefix, members] of byPrefix) {
+      ctx.progress.update(`exposure: enumerating ${space.size} candidates for canaries ${done + 1}-${done + members.length} of ${canaries.length}`);
+      const { all, secrets } = await scorer.scoreSpace(prefix, space, members.map((i) => canaries[i]!.secret));
+      members.forEach((i, j) => {
+        const px = secrets[j]!;
+        const rank = exactRank(all, px);
+        exact[i] = { ...base(canaries[i]!), exposureBits: exposureFromRank(space.log2Size, rank), method: 'exact', rank, logPerplexity: px };
+      });
+      done += members.length;
     }
+    results.push(...exact);
+  }
+
+  for (const [i, canary] of mode === 'estimated' ? canaries.entries() : []) {
+    ctx.progress.update(`exposure: canary ${i + 1}/${canaries.length}`);
     const rng = ctx.rng.fork(`canary/${canary.id}`);
     if (estimator === 'importance') {
       const [secretPx] = await scorer.scoreCandidates(canary.prefix, [canary.secret]);
       const sample: ImportanceSample = await scorer.sampleSpace(canary.prefix, space, options.samples, rng);
       const { exposureBits, log2Rank } = importanceExposure(sample, canary.secret, secretPx!, space.log2Size);
       candidatesPerCanary = options.samples;
-      results.push({ ...base, exposureBits, method: 'estimated', estimator: 'importance', rank: 2 ** log2Rank, logPerplexity: secretPx! });
+      results.push({ ...base(canary), exposureBits, method: 'estimated', estimator: 'importance', rank: 2 ** log2Rank, logPerplexity: secretPx! });
       continue;
     }
     const candidates: string[] = [];
@@ -244,7 +260,7 @@ export async function runExposure(ctx: ProbeContext): Promise<ExposureResultDeta
     const fit = fitSkewNormal(samplePx);
     const { exposureBits, log2Rank } = estimatedExposure(samplePx, secretPx, fit, space.log2Size);
     results.push({
-      ...base,
+      ...base(canary),
       exposureBits,
       method: 'estimated',
       estimator: 'skew-normal',

@@ -446,7 +446,7 @@ export const extractionProbe: ProbeModule<ExtractionResultDetail> = {
   resultSchema: extractionResultSchema,
   run: runExtraction,
   summary: (r) => {
-    const rows: (string | number | null)[][] = [['extraction', 'group', 'attempted', 'extracted']];
+    const rows: (string | number | null)[][] = [['extraction', 'group', 'tried', 'found']];
     for (const g of r.targeted.byRepetitions) rows.push(['targeted', `${g.repetitions} repetitions`, g.count, g.extracted]);
     rows.push(['targeted', 'reference (never inserted)', r.targeted.reference.attempted, r.targeted.reference.extracted]);
     const ids = Object.entries(r.untargeted.identifiers).filter(([, n]) => n > 0).map(([t, n]) => `${t} ${n}`).join(', ') || 'none';

@@ -155,33 +155,40 @@ export class SecretScorer {
 
   /**
    * Px of every secret of the space after `prefix` (one value per slot combination), and the Px of
-   * `secret` among them (the very value it is ranked with).
+   * each of `secrets` among them (the very values they are ranked with). Canaries sharing a prefix
+   * share one enumeration.
    */
-  async scoreSpace(prefix: string, space: SecretSpace, secret: string): Promise<{ all: Float64Array; secret: number }> {
+  async scoreSpace(prefix: string, space: SecretSpace, secrets: readonly string[]): Promise<{ all: Float64Array; secrets: Float64Array }> {
     const size = Number(space.size);
     const all = new Float64Array(size);
-    let secretPx = NaN;
+    const wanted = new Map<string, number[]>();
+    secrets.forEach((s, i) => wanted.set(s, [...(wanted.get(s) ?? []), i]));
+    const found = new Float64Array(secrets.length).fill(NaN);
+    const record = (text: string, px: number) => {
+      const at = wanted.get(text);
+      if (at) for (const i of at) if (Number.isNaN(found[i]!)) found[i] = px;
+    };
     let k = 0;
-    if (this.method === 'prefix-shared' && this.covers(space.slots.flatMap((s) => s.alternatives))) {
+    if (this.canWalk(space)) {
       await this.walk(
         prefix,
         space.slots.map((s) => buildTrie(s.alternatives)),
         (state) => {
           const px = -state.logp;
           all[k++] = px;
-          if (state.text === secret && Number.isNaN(secretPx)) secretPx = px;
+          record(state.text, px);
         },
       );
     } else {
       await this.perText(prefix, size, (i) => space.at(BigInt(i)), (i, px, text) => {
         all[i] = px;
         k++;
-        if (text === secret && Number.isNaN(secretPx)) secretPx = px;
+        record(text, px);
       });
     }
     if (k !== size) throw new Error(`secret space enumeration produced ${k} candidates, expected ${size}`);
-    if (Number.isNaN(secretPx)) throw new InputError(`manifest: a canary secret is not in the manifest's secret space`);
-    return { all, secret: secretPx };
+    if (found.some((v) => Number.isNaN(v))) throw new InputError(`manifest: a canary secret is not in the manifest's secret space`);
+    return { all, secrets: found };
   }
 
   /**

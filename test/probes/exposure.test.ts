@@ -17,7 +17,7 @@ describe('candidate scoring', () => {
     const desc = await lm.describe();
     const shared = await SecretScorer.create(lm, desc, { method: 'prefix-shared' });
     const separate = await SecretScorer.create(lm, desc, { method: 'per-text' });
-    const a = await shared.scoreSpace('PIN ', space, '042');
+    const a = await shared.scoreSpace('PIN ', space, ['042']);
     const all: number[] = [];
     for (let i = 0n; i < space.size; i++) all.push(space.at(i));
     const b = await separate.scoreCandidates('PIN ', all as unknown as string[]);
@@ -26,7 +26,7 @@ describe('candidate scoring', () => {
     const sa = [...a.all].sort((x, y) => x - y);
     const sb = [...b].sort((x, y) => x - y);
     for (let i = 0; i < 1000; i++) expect(sa[i]).toBeCloseTo(sb[i]!, 9);
-    expect(a.secret).toBeCloseTo(b[42]!, 9);
+    expect(a.secrets[0]).toBeCloseTo(b[42]!, 9);
     expect(shared.scored).toBe(1 + 10 + 100);
     expect(separate.scored).toBe(1000);
   });
@@ -103,7 +103,8 @@ describe('exposure probe on an in-test LM', () => {
     expect(r.reference.count).toBe(8);
     expect(r.reference.meanExposureBits).toBeLessThan(4);
     expect(r.insertedVsReference!.pValue).toBeLessThan(0.5);
-    expect(r.modelQueries).toBe(canaries.length * 1111);
+    // All canaries share the prefix: one enumeration of 1 + 10 + 100 + 1000 contexts serves them all.
+    expect(r.modelQueries).toBe(1111);
   });
 
   it('estimated and exact exposure agree within 1 bit', async () => {
