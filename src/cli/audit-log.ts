@@ -6,6 +6,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { appendAuditLog, auditLogEnv, defaultAuditLogPath, verifyAuditLog, type AuditLogEntry, type AuditLogRecord } from '../attest/audit-log.js';
 import { ExitCode } from '../core/errors.js';
+import { sha256File } from '../core/hash.js';
 import { runCommand, type GlobalArgs } from './context.js';
 import { emit } from './output.js';
 
@@ -57,3 +58,22 @@ export const auditLogCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   builder: (y) => y.command(verifyCommand as unknown as CommandModule<GlobalArgs, GlobalArgs>).demandCommand(1, 'Name a subcommand: verify'),
   handler: () => {},
 };
+
+/** The entry of a `probe` run: target and manifest digests in, the result file's digest out. */
+export async function recordProbeRun(
+  args: AuditLogArgs,
+  probe: string,
+  result: { target: { digest: string }; manifestDigest: string },
+  outPath: string,
+  exitCode: number | void,
+): Promise<void> {
+  recordRun(args, {
+    command: `probe ${probe}`,
+    inputs: [
+      { name: 'target', sha256: result.target.digest },
+      { name: 'manifest', sha256: result.manifestDigest },
+    ],
+    outputs: [{ name: outPath, sha256: await sha256File(outPath) }],
+    exitCode: exitCode ?? 0,
+  });
+}

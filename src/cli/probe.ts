@@ -4,6 +4,8 @@
  * Each probe's own flags come from its option specs, so a new probe needs no change here.
  */
 import type { Argv, CommandModule } from 'yargs';
+import { resolve } from 'node:path';
+import { UsageError } from '../core/errors.js';
 import { probes } from '../../probes/registry.js';
 import type { ProbeModule, ProbeOptionSpec } from '../../probes/registry.js';
 import { openProbeSession, probeSummaryText, runProbe, writeProbeResult } from '../../probes/common.js';
@@ -11,8 +13,9 @@ import { targetOptions, openTargetOptionsFromArgs, type TargetArgs } from '../ta
 import { runCommand, progressFor, type GlobalArgs } from './context.js';
 import { numberFlag } from './options.js';
 import { emit } from './output.js';
+import { auditLogOptions, recordProbeRun, type AuditLogArgs } from './audit-log.js';
 
-interface ProbeArgs extends GlobalArgs, TargetArgs {
+interface ProbeArgs extends GlobalArgs, TargetArgs, AuditLogArgs {
   manifest: string;
   out: string;
   [key: string]: unknown;
@@ -38,7 +41,7 @@ function probeSubcommand(probe: ProbeModule): CommandModule<GlobalArgs, ProbeArg
     command: probe.name,
     describe: probe.describe,
     builder: (y) => {
-      let b = targetOptions(y)
+      let b = auditLogOptions(targetOptions(y))
         .option('manifest', { type: 'string', demandOption: true, describe: 'Insertion manifest written by `canary insert`' })
         .option('out', { type: 'string', demandOption: true, describe: 'Where to write the JSON result' });
       for (const spec of probe.options ?? []) b = addProbeOption(b, spec);
@@ -56,11 +59,18 @@ function probeSubcommand(probe: ProbeModule): CommandModule<GlobalArgs, ProbeArg
         });
         try {
           const raw: Record<string, unknown> = {};
-          for (const spec of probe.options ?? []) raw[spec.name] = args[spec.name];
+          for (const spec of probe.options ?? []) {
+            raw[spec.name] = args[spec.name];
+            // A file option naming the result file would be overwritten by it (or overwrite it).
+            if (spec.type === 'string' && typeof args[spec.name] === 'string' && resolve(args[spec.name] as string) === resolve(args.out)) {
+              throw new UsageError(`--${kebab(spec.name)} and --out name the same file (${args.out})`);
+            }
+          }
           const result = await runProbe(probe, session.contextFor(probe, raw));
           session.progress.done();
           writeProbeResult(args.out, probe, result);
           emit(args, result, () => probeSummaryText(probe, result) + `result written to ${args.out}\n`);
+          await recordProbeRun(args, probe.name, result, args.out, probe.exitCode?.(result));
           return probe.exitCode?.(result);
         } finally {
           session.progress.done();
