@@ -6,6 +6,7 @@ import type { CommandModule } from 'yargs';
 import type { GlobalArgs } from './context.js';
 import { doctorCommand } from './doctor.js';
 import { canaryCommand } from './canary.js';
+import { synthCommandGroup } from './synth.js';
 import { accountantCommand } from './accountant.js';
 import { serveCommand } from './serve.js';
 import { probeCommand } from './probe.js';
@@ -18,6 +19,7 @@ import { auditLogCommand } from './audit-log.js';
 export const commands: CommandModule<GlobalArgs, any>[] = [
   doctorCommand,
   canaryCommand,
+  synthCommandGroup,
   accountantCommand,
   serveCommand,
   probeCommand,
