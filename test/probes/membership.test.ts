@@ -4,7 +4,7 @@
  * char LM that memorizes its texts (loss, zlib, Min-K%, Min-K%++).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../src/core/backend.js';
 import { Rng } from '../../src/core/rng.js';
@@ -16,7 +16,7 @@ import { shadowJobs } from '../../probes/membership/shadows.js';
 import { attackMetrics } from '../../probes/metrics.js';
 import { meanOfLowest, zlibBytes } from '../../probes/membership/signals.js';
 import { liraScores } from '../../probes/membership/lira.js';
-import { tempDir } from '../helpers/cli.js';
+import { runCli, tempDir } from '../helpers/cli.js';
 
 beforeAll(async () => {
   expect((await initBackend('wasm')).backend).toBe('wasm');
@@ -156,5 +156,61 @@ describe('reference-free attacks on a char LM that memorizes its texts', () => {
     const random = metricsOf(set, set.candidates.map(() => noise.normal()));
     expect(random.tprAtFpr['0.1']).toBeLessThan(0.3);
     await target.close();
+  });
+});
+
+describe('memaudit probe membership | dp-audit (CLI, bernoulli canaries in a char LM)', () => {
+  it('writes the --json contract, exits 1 only for a refuted DP claim, and 2 with one line on bad input', async () => {
+    const dir = tempDir();
+    const rng = new Rng('cli-notes');
+    const words = ['patient', 'seen', 'today', 'stable', 'no', 'new', 'complaints', 'plan', 'continue', 'meds'];
+    const notes = Array.from({ length: 120 }, () => JSON.stringify({ text: Array.from({ length: 6 }, () => rng.pick(words)).join(' ') }));
+    writeFileSync(join(dir, 'notes.jsonl'), notes.join('\n') + '\n');
+    const cli = (args: string[]) => runCli([...args, '--seed', '3'], { cwd: dir });
+    expect((await cli(['canary', 'generate', '--pack', 'pin', '--count', '40', '--out', 'canaries.json'])).code).toBe(0);
+    const insert = await cli(['canary', 'insert', '--data', 'notes.jsonl', '--canaries', 'canaries.json', '--repetitions', '2', '--mode', 'bernoulli', '--out', 'train.jsonl', '--manifest', 'manifest.json']);
+    expect(insert.code, insert.stderr).toBe(0);
+    const trained = await trainModel(
+      { model: 'charlm', dp: false, clipNorm: 1, batchSize: 64, epochs: 15, learningRate: 0.01, optimizer: 'adam', accountant: 'rdp', seed: 'cli', architecture: { contextLength: 8, embeddingDim: 16, hiddenUnits: [128] } },
+      await readTrainingRecords(join(dir, 'train.jsonl')),
+    );
+    await saveTrainedModel(join(dir, 'model'), trained);
+    trained.model.dispose();
+
+    const mem = await cli(['probe', 'membership', '--target', 'model', '--manifest', 'manifest.json', '--out', 'membership.json', '--json', '--bootstrap', '50']);
+    expect(mem.code, mem.stderr).toBe(0);
+    const result = JSON.parse(mem.stdout);
+    expect(result).toMatchObject({ probe: 'membership', population: 'manifest' });
+    expect(result.attacks.map((a: { name: string }) => a.name)).toEqual(['loss', 'zlib', 'min-k', 'min-k++']);
+    for (const a of result.attacks) {
+      expect(Object.keys(a.tprAtFpr)).toEqual(['0.001', '0.01', '0.1']);
+      expect(a.members + a.nonMembers).toBe(40);
+      expect(a.aucInterval.lower).toBeLessThanOrEqual(a.auc);
+    }
+    // No canary text or secret in the result (digests, counts and ids only).
+    const canaries = JSON.parse(readFileSync(join(dir, 'canaries.json'), 'utf8')).canaries as { secret: string }[];
+    const written = readFileSync(join(dir, 'membership.json'), 'utf8');
+    for (const c of canaries) expect(written).not.toContain(c.secret);
+
+    const audit = await cli(['probe', 'dp-audit', '--target', 'model', '--manifest', 'manifest.json', '--out', 'audit.json', '--json']);
+    expect(audit.code, audit.stderr).toBe(0); // no claim to refute: a non-DP model
+    const bound = JSON.parse(audit.stdout);
+    expect(bound).toMatchObject({ probe: 'dp-audit', method: 'one-run', claimedEpsilon: null, refuted: false, canaries: 40, groupSize: 2 });
+    expect(bound.epsilonLowerBound).toBeLessThanOrEqual(bound.ceiling);
+    const claim = bound.epsilonLowerBound > 0 ? bound.epsilonLowerBound / 2 : 0;
+    const refuted = await cli(['probe', 'dp-audit', '--target', 'model', '--manifest', 'manifest.json', '--out', 'audit2.json', '--claimed-epsilon', String(claim), '--quiet']);
+    expect(refuted.code).toBe(bound.epsilonLowerBound > 0 ? 1 : 0);
+    expect(JSON.parse(readFileSync(join(dir, 'audit2.json'), 'utf8')).refuted).toBe(bound.epsilonLowerBound > 0);
+
+    for (const bad of [
+      ['--shadows', '3'],
+      ['--min-k', '0'],
+      ['--members', 'missing.txt', '--non-members', 'notes.jsonl'],
+    ]) {
+      const r = await cli(['probe', 'membership', '--target', 'model', '--manifest', 'manifest.json', '--out', 'bad.json', ...bad]);
+      expect(r.code, bad.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(existsSync(join(dir, 'bad.json'))).toBe(false);
+    }
   });
 });
