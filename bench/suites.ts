@@ -3,9 +3,11 @@ import type { BenchSuite } from './suite.js';
 import { accountingSuite } from './accounting.js';
 import { targetsSuite } from './targets.js';
 import { exposureSuite } from './exposure.js';
+import { shadowsSuite } from './shadows.js';
 
 export const suites: BenchSuite[] = [
   accountingSuite,
   targetsSuite,
   exposureSuite,
+  shadowsSuite,
 ];
