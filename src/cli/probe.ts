@@ -49,6 +49,14 @@ function probeSubcommand(probe: ProbeModule): CommandModule<GlobalArgs, ProbeArg
     },
     handler: (args) =>
       runCommand(`probe ${probe.name}`, async () => {
+        const raw: Record<string, unknown> = {};
+        for (const spec of probe.options ?? []) {
+          raw[spec.name] = args[spec.name];
+          // A file option naming the result file would be overwritten by it (or overwrite it).
+          if (spec.type === 'string' && typeof args[spec.name] === 'string' && resolve(args[spec.name] as string) === resolve(args.out)) {
+            throw new UsageError(`--${kebab(spec.name)} and --out name the same file (${args.out})`);
+          }
+        }
         const session = await openProbeSession({
           target: args.target,
           targetOptions: openTargetOptionsFromArgs(args),
@@ -58,14 +66,6 @@ function probeSubcommand(probe: ProbeModule): CommandModule<GlobalArgs, ProbeArg
           progress: progressFor(args),
         });
         try {
-          const raw: Record<string, unknown> = {};
-          for (const spec of probe.options ?? []) {
-            raw[spec.name] = args[spec.name];
-            // A file option naming the result file would be overwritten by it (or overwrite it).
-            if (spec.type === 'string' && typeof args[spec.name] === 'string' && resolve(args[spec.name] as string) === resolve(args.out)) {
-              throw new UsageError(`--${kebab(spec.name)} and --out name the same file (${args.out})`);
-            }
-          }
           const result = await runProbe(probe, session.contextFor(probe, raw));
           session.progress.done();
           writeProbeResult(args.out, probe, result);
