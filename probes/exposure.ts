@@ -41,6 +41,9 @@ export interface ExposureOptions {
   estimator: ExposureEstimator;
 }
 
+/** Largest space auto mode enumerates when each candidate costs a separate scored text. */
+export const PER_TEXT_EXACT_MAX = 10_000;
+
 export const defaultExposureOptions: ExposureOptions = { mode: 'auto', maxExact: 1_000_000, samples: 2000, scoring: 'auto', estimator: 'auto' };
 
 /** Per-canary result with the extras of estimated mode. */
@@ -198,13 +201,16 @@ export async function runExposure(ctx: ProbeContext): Promise<ExposureResultDeta
   if (options.mode === 'exact' && !exactPossible) {
     throw new UsageError(`probe exposure: the secret space has ${space.size} candidates, more than --max-exact ${options.maxExact}; use --mode estimated or raise --max-exact`);
   }
-  const mode: 'exact' | 'estimated' = options.mode === 'estimated' || !exactPossible ? 'estimated' : 'exact';
   const scorer = await SecretScorer.create(ctx.target, ctx.targetDescriptor, {
     method: options.scoring,
     onProgress: (n) => ctx.progress.update(`exposure: ${n} model queries`),
   });
-  const referenceSecrets = canaries.filter((c) => c.role === 'reference').map((c) => c.secret);
   const sampleable = scorer.canWalk(space);
+  // Without prefix sharing every candidate is one scored text (one API request): auto mode then
+  // enumerates only spaces up to PER_TEXT_EXACT_MAX and estimates beyond.
+  const autoExact = exactPossible && (sampleable || space.size <= BigInt(PER_TEXT_EXACT_MAX));
+  const mode: 'exact' | 'estimated' = options.mode === 'exact' || (options.mode === 'auto' && autoExact) ? 'exact' : 'estimated';
+  const referenceSecrets = canaries.filter((c) => c.role === 'reference').map((c) => c.secret);
   if (mode === 'estimated' && options.estimator === 'importance' && !sampleable) {
     throw new CapabilityError('nextTokenDistribution', `probe exposure: --estimator importance needs complete next-character distributions from ${ctx.targetDescriptor.target}; use --estimator skew-normal`);
   }
@@ -346,7 +352,7 @@ export const exposureProbe: ProbeModule<ExposureResultDetail> = {
   needs: (c) =>
     c.scoreText || c.nextTokenDistribution ? null : 'the target can neither score text nor return next-token distributions, and exposure needs log-probabilities of candidate secrets',
   options: [
-    { name: 'mode', type: 'string', choices: ['auto', 'exact', 'estimated'], default: 'auto', describe: 'exact enumerates the secret space; estimated fits a skew-normal to sampled candidates; auto picks exact up to --max-exact' },
+    { name: 'mode', type: 'string', choices: ['auto', 'exact', 'estimated'], default: 'auto', describe: 'exact enumerates the secret space; estimated samples candidates; auto picks exact up to --max-exact (10000 without prefix sharing)' },
     { name: 'maxExact', type: 'number', rule: { integer: true, min: 1 }, default: 1_000_000, describe: 'Largest secret space enumerated exactly' },
     { name: 'samples', type: 'number', rule: { integer: true, min: 10 }, default: 2000, describe: 'Candidates sampled per canary in estimated mode (plus the reference secrets)' },
     {
