@@ -8,6 +8,9 @@ import { rngFromSeed } from '../core/rng.js';
 import { dataFormats, type DataFormat } from '../data/format.js';
 import { progressFor, runCommand, type GlobalArgs } from './context.js';
 import { numberFlag, numberListFlag, rules } from './options.js';
+
+/** A repeated string flag keeps its last value (as the number flags do), never an array. */
+export const lastValue = (v: unknown): string => String(Array.isArray(v) ? v[v.length - 1] : v);
 import { emit, fmt, renderTable } from './output.js';
 
 interface GenerateArgs extends GlobalArgs {
@@ -34,9 +37,9 @@ const generateCommand: CommandModule<GlobalArgs, GenerateArgs> = {
   describe: 'Draw canaries with distinct random secrets from a pack (built-in name or pack file)',
   builder: (y) =>
     y
-      .option('pack', { type: 'string', demandOption: true, describe: 'Built-in pack name (ssn, mrn, us-phone, dob, name-diagnosis, email, street-address, pin, patient-record) or a pack file' })
+      .option('pack', { type: 'string', coerce: lastValue, demandOption: true, describe: 'Built-in pack name (ssn, mrn, us-phone, dob, name-diagnosis, email, street-address, pin, patient-record) or a pack file' })
       .option('count', { type: 'string', demandOption: true, describe: 'How many canaries (inserted ones and references)', coerce: numberFlag('count', rules.positiveInt) })
-      .option('out', { type: 'string', demandOption: true, describe: 'Canary set file to write (JSON)' }) as unknown as Argv<GenerateArgs>,
+      .option('out', { type: 'string', coerce: lastValue, demandOption: true, describe: 'Canary set file to write (JSON)' }) as unknown as Argv<GenerateArgs>,
   handler: (args) =>
     runCommand('canary generate', async () => {
       const pack = loadPack(args.pack);
@@ -70,8 +73,8 @@ const insertCommand: CommandModule<GlobalArgs, InsertArgs> = {
   describe: 'Plant canaries in a dataset (JSONL, CSV or text), streaming, and write the manifest',
   builder: (y) =>
     y
-      .option('data', { type: 'string', demandOption: true, describe: 'Input dataset (.jsonl, .csv or .txt; never modified)' })
-      .option('canaries', { type: 'string', demandOption: true, describe: 'Canary set from `canary generate`' })
+      .option('data', { type: 'string', coerce: lastValue, demandOption: true, describe: 'Input dataset (.jsonl, .csv or .txt; never modified)' })
+      .option('canaries', { type: 'string', coerce: lastValue, demandOption: true, describe: 'Canary set from `canary generate`' })
       .option('repetitions', {
         type: 'string',
         demandOption: true,
@@ -84,11 +87,11 @@ const insertCommand: CommandModule<GlobalArgs, InsertArgs> = {
         default: 'fixed' as const,
         describe: 'fixed: --references K are never inserted; bernoulli: each canary inserted with probability 1/2 (one-run DP audit)',
       })
-      .option('out', { type: 'string', demandOption: true, describe: 'Output dataset (same format as --data)' })
-      .option('manifest', { type: 'string', demandOption: true, describe: 'Manifest to write (JSON): digests, counts, seed, every canary with its role' })
+      .option('out', { type: 'string', coerce: lastValue, demandOption: true, describe: 'Output dataset (same format as --data)' })
+      .option('manifest', { type: 'string', coerce: lastValue, demandOption: true, describe: 'Manifest to write (JSON): digests, counts, seed, every canary with its role' })
       .option('format', { choices: dataFormats, describe: 'Dataset format (default: from the file extension)' })
-      .option('text-field', { type: 'string', describe: 'JSONL: field holding the text (default "text"); CSV with a text pack: column that gets the canary text' })
-      .option('label-column', { type: 'string', describe: 'CSV with a table-row pack: the label column (default: the pack\'s)' }) as unknown as Argv<InsertArgs>,
+      .option('text-field', { type: 'string', coerce: lastValue, describe: 'JSONL: field holding the text (default "text"); CSV with a text pack: column that gets the canary text' })
+      .option('label-column', { type: 'string', coerce: lastValue, describe: 'CSV with a table-row pack: the label column (default: the pack\'s)' }) as unknown as Argv<InsertArgs>,
   handler: (args) =>
     runCommand('canary insert', async () => {
       const canaries = readCanarySet(args.canaries);

@@ -4,6 +4,7 @@ import { rngFromSeed } from '../core/rng.js';
 import { writeSyntheticNotes, writeSyntheticRecords } from '../data/synth/index.js';
 import { runCommand, type GlobalArgs } from './context.js';
 import { numberFlag, rules } from './options.js';
+import { lastValue } from './canary.js';
 import { emit } from './output.js';
 
 interface SynthArgs extends GlobalArgs {
@@ -14,7 +15,7 @@ interface SynthArgs extends GlobalArgs {
 function synthOptions<T>(y: Argv<T>) {
   return y
     .option('count', { type: 'string', demandOption: true, describe: 'How many records', coerce: numberFlag('count', rules.positiveInt) })
-    .option('out', { type: 'string', demandOption: true, describe: 'File to write' }) as unknown as Argv<SynthArgs>;
+    .option('out', { type: 'string', coerce: lastValue, demandOption: true, describe: 'File to write' }) as unknown as Argv<SynthArgs>;
 }
 
 function synthCommand(kind: 'notes' | 'records', describe: string, write: typeof writeSyntheticNotes): CommandModule<GlobalArgs, SynthArgs> {
