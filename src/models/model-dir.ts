@@ -14,6 +14,7 @@ import { tf } from '../core/backend.js';
 import { InputError, UsageError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import { parseJson, validate, type JsonSchema } from '../core/schema.js';
+import { parsePrivacyFile, type PrivacyFile } from '../accounting/index.js';
 import type { CharTokenizerJson } from './tokenizer.js';
 import type { FeatureSpec } from './features.js';
 
@@ -53,7 +54,7 @@ export interface ModelMeta {
 }
 
 /** privacy.json: the accounting ledger (PrivacyLedger.toJSON()) or the non-DP marker. */
-export type PrivacyRecord = { version: 1; dp: false } | ({ version: number } & Record<string, unknown>);
+export type PrivacyRecord = PrivacyFile;
 export const nonPrivate: PrivacyRecord = { version: 1, dp: false };
 
 export const modelMetaSchema: JsonSchema = {
@@ -110,12 +111,6 @@ export const modelMetaSchema: JsonSchema = {
     { if: { properties: { task: { const: 'lm' } } }, then: { required: ['tokenizer', 'contextLength'] } },
     { if: { properties: { task: { const: 'classifier' } } }, then: { required: ['features', 'labels'] } },
   ],
-};
-
-export const privacyRecordSchema: JsonSchema = {
-  type: 'object',
-  required: ['version'],
-  properties: { version: { type: 'integer', minimum: 1 }, dp: { type: 'boolean' } },
 };
 
 interface ModelJsonFile {
@@ -216,6 +211,7 @@ let exitHook = false;
  */
 export async function saveModelDir(dir: string, model: tf.LayersModel, meta: ModelMeta, privacy: PrivacyRecord = nonPrivate): Promise<void> {
   validate(modelMetaSchema, meta, `${META_JSON} (to be written)`);
+  parsePrivacyFile(privacy, `${PRIVACY_JSON} (to be written)`);
   const target = resolve(dir);
   if (existsSync(target)) {
     if (!statSync(target).isDirectory()) throw new UsageError(`${dir}: exists and is not a directory`);
@@ -273,7 +269,7 @@ export function readModelMeta(dir: string): ModelMeta {
 export function readPrivacyRecord(dir: string): PrivacyRecord {
   const path = join(dir, PRIVACY_JSON);
   if (!existsSync(path)) return nonPrivate;
-  return validate<PrivacyRecord>(privacyRecordSchema, readJsonOrFail(path), path);
+  return parsePrivacyFile(readJsonOrFail(path), path);
 }
 
 export async function loadModelDir(dir: string): Promise<LoadedModelDir> {

@@ -60,6 +60,17 @@ export class CharTokenizer {
     return new CharTokenizer([PAD_TOKEN, UNK_TOKEN, ...sorted]);
   }
 
+  /**
+   * A vocabulary that does not depend on any data: tab, newline and printable ASCII. DP training
+   * uses it, because a vocabulary built from the private data would itself reveal which
+   * characters occur in it (a character used by a single record), outside the DP guarantee.
+   */
+  static publicAscii(): CharTokenizer {
+    const chars = ['\t', '\n'];
+    for (let c = 0x20; c < 0x7f; c++) chars.push(String.fromCharCode(c));
+    return new CharTokenizer([PAD_TOKEN, UNK_TOKEN, ...chars]);
+  }
+
   static fromJSON(json: CharTokenizerJson): CharTokenizer {
     if (json.kind !== 'char' || json.padId !== PAD_ID || json.unkId !== UNK_ID) {
       throw new InputError(`tokenizer: expected kind "char" with padId ${PAD_ID} and unkId ${UNK_ID}`);

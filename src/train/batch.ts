@@ -6,6 +6,7 @@
  * clipping bounds the gradient of that per-example loss.
  */
 import { tf } from '../core/backend.js';
+import { rows } from './kernels.js';
 
 export interface Batch {
   /** Model input rows [R, ...inputShape]: int32 ids for the char LM, float32 features for the mlp. */
@@ -23,6 +24,15 @@ export interface Batch {
 
 export function disposeBatch(batch: Batch): void {
   tf.dispose([batch.x, batch.targets, batch.rowWeights]);
+}
+
+/** Examples of similar length padded together: `padIndex` [size * T] indexes positions (P = the zero row). */
+export interface Bucket {
+  /** Example indices (int32 [size, 1]), for gathering and scattering per-example values. */
+  examples: tf.Tensor2D;
+  size: number;
+  T: number;
+  padIndex: tf.Tensor1D;
 }
 
 /**
@@ -44,6 +54,7 @@ export class Grouping {
   readonly singleton: boolean;
   readonly maxRows: number;
   private readonly cache = new Map<number, { posSeg: tf.Tensor1D; padIndex: tf.Tensor1D | null; T: number }>();
+  private readonly bucketCache = new Map<number, Bucket[]>();
 
   constructor(segments: Int32Array, numExamples: number) {
     this.numExamples = numExamples;
@@ -93,13 +104,67 @@ export class Grouping {
     return entry;
   }
 
+  /**
+   * Examples grouped into buckets of similar length (longest first), each padded to its own
+   * longest example, so padding wastes at most ~5% of a bucket (padding costs compute in the
+   * per-example products; a bucket costs a few ops). Examples without positions are
+   * in no bucket (their gradient is zero).
+   */
+  buckets(m: number): Bucket[] {
+    const hit = this.bucketCache.get(m);
+    if (hit) return hit;
+    const order = [...Array(this.numExamples).keys()].filter((i) => this.counts[i]! > 0).sort((a, b) => this.counts[b]! - this.counts[a]!);
+    const groups: number[][] = [];
+    let current: number[] = [];
+    let sum = 0;
+    for (const i of order) {
+      const n = this.counts[i]!;
+      const T = current.length > 0 ? this.counts[current[0]!]! : n;
+      if (current.length > 0 && (current.length + 1) * T > 1.05 * (sum + n)) {
+        groups.push(current);
+        current = [];
+        sum = 0;
+      }
+      current.push(i);
+      sum += n;
+    }
+    if (current.length > 0) groups.push(current);
+    const P = this.numRows * m;
+    const out = groups.map((examples) => {
+      const T = this.counts[examples[0]!]! * m;
+      const idx = new Int32Array(examples.length * T).fill(P);
+      examples.forEach((i, k) => {
+        const first = this.starts[i]! * m;
+        const n = this.counts[i]! * m;
+        for (let t = 0; t < n; t++) idx[k * T + t] = first + t;
+      });
+      return {
+        examples: tf.keep(tf.tensor2d(Int32Array.from(examples), [examples.length, 1], 'int32')),
+        size: examples.length,
+        T,
+        padIndex: tf.keep(tf.tensor1d(idx, 'int32')),
+      };
+    });
+    this.bucketCache.set(m, out);
+    return out;
+  }
+
+  /** The positions of example i (int32 [counts[i] * m]), for gathering its rows. */
+  positionsOf(i: number, m: number): tf.Tensor1D {
+    const start = this.starts[i]! * m;
+    const n = this.counts[i]! * m;
+    const idx = new Int32Array(n);
+    for (let t = 0; t < n; t++) idx[t] = start + t;
+    return tf.tensor1d(idx, 'int32');
+  }
+
   /** Positions [P, d] padded into per-example blocks [B, T, d] (zeros after an example's last position). */
   pad(values: tf.Tensor2D, m: number): tf.Tensor3D {
     const { padIndex, T } = this.layout(m);
     const d = values.shape[1];
     if (!padIndex) return values.reshape([this.numExamples, T, d]);
     const withZero = tf.concat([values, tf.zeros([1, d])], 0);
-    return tf.gather(withZero, padIndex).reshape([this.numExamples, T, d]);
+    return rows(withZero as tf.Tensor2D, padIndex).reshape([this.numExamples, T, d]);
   }
 
   /** Sums position rows [P, d] per example into [B, d] (a scatter; no UnsortedSegmentSum on wasm). */
@@ -112,11 +177,13 @@ export class Grouping {
   /** Per-example values [B] spread to positions [P]. */
   spread(perExample: tf.Tensor1D, m: number): tf.Tensor1D {
     if (this.singleton && m === 1) return perExample;
-    return tf.gather(perExample, this.layout(m).posSeg);
+    return tf.gatherND(perExample, this.layout(m).posSeg.expandDims(1)) as tf.Tensor1D;
   }
 
   dispose(): void {
     for (const e of this.cache.values()) tf.dispose([e.posSeg, ...(e.padIndex ? [e.padIndex] : [])]);
     this.cache.clear();
+    for (const list of this.bucketCache.values()) for (const b of list) tf.dispose([b.examples, b.padIndex]);
+    this.bucketCache.clear();
   }
 }

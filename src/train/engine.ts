@@ -118,7 +118,10 @@ export class ClippingEngine {
     let t = 0;
     this.ops.forEach((op, i) => {
       const tapIndex = op.params.length > 0 ? t++ : -1;
+      const wantInputGrad = t > (tapIndex >= 0 ? 1 : 0); // a trainable op came before this one
       x = op.forward(x, {
+        wantInputGrad,
+        wantWeightGrads: !taps,
         tap: taps && tapIndex >= 0 ? taps[tapIndex] : undefined,
         save: saved && tapIndex >= 0 ? saved[tapIndex] : undefined,
         skipActivation: i === this.ops.length - 1,

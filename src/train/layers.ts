@@ -13,6 +13,7 @@
  */
 import { tf } from '../core/backend.js';
 import type { Grouping } from './batch.js';
+import { linear, lookup, matMulTA, rows } from './kernels.js';
 
 type LayerVariable = tf.LayerVariable;
 
@@ -34,6 +35,10 @@ export interface ForwardOptions {
   seed?: number;
   /** Row-major ids of the input, when the op's input is the batch input (embedding lookups). */
   hostIds?: Int32Array;
+  /** The loss is differentiated with respect to this op's input (a trainable op comes before it). */
+  wantInputGrad: boolean;
+  /** The loss is differentiated with respect to the weights (the non-private path; taps need none). */
+  wantWeightGrads: boolean;
 }
 
 export interface PerExample {
@@ -108,10 +113,11 @@ function dense(layer: tf.layers.Layer): LayerOp {
     className: 'Dense',
     params,
     softmaxOutput: act.name === 'softmax',
-    forward(x, { tap, save, skipActivation }) {
+    forward(x, { tap, save, skipActivation, wantInputGrad, wantWeightGrads }) {
       const d = lastDim(x);
       const outShape = [...x.shape.slice(0, -1), kernel.shape[1]!];
-      let z: tf.Tensor = tf.matMul(x.rank === 2 ? (x as tf.Tensor2D) : x.reshape([-1, d]), kernel.read() as tf.Tensor2D);
+      const x2 = (x.rank === 2 ? x : x.reshape([-1, d])) as tf.Tensor2D;
+      let z: tf.Tensor = linear(x2, kernel.read() as tf.Tensor2D, wantInputGrad, wantWeightGrads && params.length > 0);
       if (bias) z = tf.add(z, bias.read());
       if (x.rank !== 2) z = z.reshape(outShape);
       if (tap) z = tf.add(z, tap);
@@ -135,40 +141,54 @@ function dense(layer: tf.layers.Layer): LayerOp {
           normsSq,
           clippedSum(c) {
             const Gc = tf.mul(G2, c.expandDims(1));
-            const out: tf.Tensor[] = [tf.matMul(A2, Gc as tf.Tensor2D, true, false)];
+            const out: tf.Tensor[] = [matMulTA(A2, Gc as tf.Tensor2D)];
             if (bias) out.push(Gc.sum(0));
             return out;
           },
           dispose: () => tf.dispose([gSq, normsSq]),
         };
       }
-      // Examples with several positions: ||sum_t a_t g_t^T||_F^2 per example, on blocks [B, T, .].
-      const Ap = grouping.pad(A2, m);
-      const Gp = grouping.pad(G2, m);
-      const T = Ap.shape[1];
-      const gb = bias ? tf.keep(Gp.sum(1) as tf.Tensor2D) : undefined; // per-example bias gradient: sum over positions, THEN square
-      // Instantiating costs B*T*d*p (the same as the book-keeping matmul the ghost norm needs
-      // anyway), so it wins on time; the ghost norm wins on memory when T (d+p) < d p.
-      const fits = B * d * p <= options.maxInstantiateElements;
-      const gramCheaper = T * (d + p) < d * p;
-      if (fits || !gramCheaper) {
-        // Per-example weight gradients A_i^T G_i [B, d, p], one layer at a time; their weighted sum
-        // is the clipped sum (no second matmul over positions: Bu et al.'s "MixOpt").
-        const Pm = tf.keep(tf.matMul(Ap, Gp, true, false).reshape([B, d * p]) as tf.Tensor2D);
-        let normsSq: tf.Tensor1D = Pm.square().sum(1);
+      // Examples with several positions: grad_i = A_i^T G_i = sum over its positions of a_t g_t^T.
+      const gb = bias ? tf.keep(grouping.segmentSum(G2, m)) : undefined; // per-example bias gradient: sum over positions, THEN square
+      if (B * d * p <= options.maxInstantiateElements) {
+        // Instantiate every A_i^T G_i [d, p] in ONE op: a depthwise convolution whose channels are
+        // the examples of a bucket (input A^T laid out [1, T, d, examples], filter G laid out
+        // [T, 1, examples, p]) computes out[x, i, j] = sum_t A_i[t, x] G_i[t, j]. On wasm this runs
+        // on XNNPACK at about twice the cost of the plain weight-gradient product, whereas batched
+        // matMuls and per-example loops are 5-10x slower. Their c-weighted sum is the clipped sum
+        // (no second product over positions: Bu et al.'s "MixOpt").
+        const Az = tf.concat([A2, tf.zeros([1, d])], 0) as tf.Tensor2D;
+        const Gz = tf.concat([G2, tf.zeros([1, p])], 0) as tf.Tensor2D;
+        const parts = grouping.buckets(m).map((bucket) => {
+          const { size, T } = bucket;
+          const Ab = rows(Az, bucket.padIndex).reshape([size, T, d]);
+          const Gb = rows(Gz, bucket.padIndex).reshape([size, T, p]);
+          const x = tf.transpose(Ab, [1, 2, 0]).reshape([1, T, d, size]) as tf.Tensor4D;
+          const f = tf.transpose(Gb, [1, 0, 2]).reshape([T, 1, size, p]) as tf.Tensor4D;
+          const grads = tf.keep(tf.depthwiseConv2d(x, f, 1, 'valid').reshape([d, size, p]) as tf.Tensor3D);
+          return { bucket, grads };
+        });
+        let normsSq: tf.Tensor1D = tf.zeros([B]);
+        for (const { bucket, grads } of parts) normsSq = normsSq.add(tf.scatterND(bucket.examples, grads.square().sum([0, 2]), [B]));
         if (gb) normsSq = normsSq.add(gb.square().sum(1));
         normsSq = tf.keep(normsSq);
         return {
           normsSq,
           clippedSum(c) {
-            const c2 = c.reshape([1, B]) as tf.Tensor2D;
-            const out: tf.Tensor[] = [tf.matMul(c2, Pm).reshape([d, p])];
-            if (gb) out.push(tf.matMul(c2, gb).reshape([p]));
+            let W: tf.Tensor = tf.zeros([d, p]);
+            for (const { bucket, grads } of parts) {
+              const cb = tf.gatherND(c, bucket.examples).reshape([1, bucket.size, 1]);
+              W = W.add(tf.mul(grads, cb).sum(1));
+            }
+            const out: tf.Tensor[] = [W];
+            if (gb) out.push(tf.matMul(c.reshape([1, B]) as tf.Tensor2D, gb).reshape([p]));
             return out;
           },
-          dispose: () => tf.dispose([Pm, normsSq, ...(gb ? [gb] : [])]),
+          dispose: () => tf.dispose([normsSq, ...parts.map((x) => x.grads), ...(gb ? [gb] : [])]),
         };
       }
+      const Ap = grouping.pad(A2, m);
+      const Gp = grouping.pad(G2, m);
       // Ghost norm: <A_i A_i^T, G_i G_i^T>_F (Li et al. 2022), then book-keeping A^T diag(c) G.
       let normsSq: tf.Tensor1D = tf.mul(tf.matMul(Ap, Ap, false, true), tf.matMul(Gp, Gp, false, true)).sum([1, 2]);
       if (gb) normsSq = normsSq.add(gb.square().sum(1));
@@ -177,7 +197,7 @@ function dense(layer: tf.layers.Layer): LayerOp {
         normsSq,
         clippedSum(c) {
           const Gc = tf.mul(G2, grouping.spread(c, m).expandDims(1)) as tf.Tensor2D;
-          const out: tf.Tensor[] = [tf.matMul(A2, Gc, true, false)];
+          const out: tf.Tensor[] = [matMulTA(A2, Gc)];
           if (gb) out.push(tf.matMul(c.reshape([1, B]) as tf.Tensor2D, gb).reshape([p]));
           return out;
         },
@@ -185,20 +205,6 @@ function dense(layer: tf.layers.Layer): LayerOp {
       };
     },
   };
-}
-
-/** Embedding lookup whose gradient is a scatter (tf.gather's default gradient needs UnsortedSegmentSum, absent on wasm). */
-function lookup(table: tf.Tensor2D, flatIds: tf.Tensor1D): tf.Tensor2D {
-  const [V, e] = table.shape;
-  const f = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
-    // The ids must be saved: tensors made inside a tf.grads function are gone by the backward pass.
-    save([flatIds]);
-    return {
-      value: tf.gather(t as tf.Tensor2D, flatIds),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0]!.expandDims(1), dy, [V, e]),
-    };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return f(table) as tf.Tensor2D;
 }
 
 function embedding(layer: tf.layers.Layer): LayerOp {
@@ -210,10 +216,10 @@ function embedding(layer: tf.layers.Layer): LayerOp {
     className: 'Embedding',
     params,
     softmaxOutput: false,
-    forward(x, { tap, save, hostIds }) {
+    forward(x, { tap, save, hostIds, wantWeightGrads }) {
       const e = table.shape[1]!;
       const ids = (x.dtype === 'int32' ? x : x.toInt()).reshape([-1]) as tf.Tensor1D;
-      let h: tf.Tensor = lookup(table.read() as tf.Tensor2D, ids).reshape([...x.shape, e]);
+      let h: tf.Tensor = lookup(table.read() as tf.Tensor2D, ids, wantWeightGrads && params.length > 0).reshape([...x.shape, e]);
       if (tap) h = tf.add(h, tap);
       if (save) {
         save.ids = tf.keep(ids.clone());
@@ -258,7 +264,7 @@ function embedding(layer: tf.layers.Layer): LayerOp {
       return {
         normsSq,
         clippedSum(c) {
-          const cu = tf.gather(c, uExT.reshape([U]));
+          const cu = tf.gatherND(c, uExT) as tf.Tensor1D;
           return [tf.scatterND(uIdT, tf.mul(S, cu.expandDims(1)), [V, e])];
         },
         dispose: () => tf.dispose([S, uExT, uIdT, normsSq]),

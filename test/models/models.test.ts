@@ -6,6 +6,7 @@ import { InputError, UsageError } from '../../src/core/errors.js';
 import { CharTokenizer, contextWindows, lastContext, PAD_ID, UNK_ID } from '../../src/models/tokenizer.js';
 import { buildCharLm, buildMlp, featurize, fitFeatures, loadModelDir, modelFiles, saveModelDir, type ModelMeta } from '../../src/models/index.js';
 import { tempDir } from '../helpers/cli.js';
+import { PrivacyLedger } from '../../src/accounting/index.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -71,7 +72,9 @@ describe('model directory', () => {
     const tok = CharTokenizer.fromTexts(['hello world']);
     const model = buildCharLm({ vocabSize: tok.size, contextLength: 4, embeddingDim: 3, hiddenUnits: [8], activation: 'relu', layerNorm: true, seed: 7 });
     const dir = join(tempDir(), 'model');
-    const privacy = { version: 1, dp: true, epsilon: { rdp: 1.5 } };
+    const ledger = new PrivacyLedger({ datasetSize: 100, delta: 1e-5, clipNorm: 1, noiseSource: 'seeded' });
+    ledger.addSteps(0.1, 1.1, 10);
+    const privacy = ledger.toJSON();
     await saveModelDir(dir, model, lmMeta(tok, 4), privacy);
     expect(readdirSync(dir).sort()).toEqual(['memaudit.json', 'model.json', 'privacy.json', 'weights.bin']);
     expect(readdirSync(join(dir, '..')).filter((n) => n.endsWith('.tmp'))).toEqual([]);
@@ -129,6 +132,9 @@ describe('model directory', () => {
     await expect(loadModelDir(good)).rejects.toThrow(/memaudit.json line 1 column \d+: not valid JSON/);
     writeFileSync(metaPath, JSON.stringify({ ...meta, contextLength: 3 }));
     await expect(loadModelDir(good)).rejects.toThrow(/contextLength 3 does not match/);
+    writeFileSync(metaPath, JSON.stringify(meta));
+    writeFileSync(join(good, 'privacy.json'), JSON.stringify({ version: 1, dp: true }));
+    await expect(loadModelDir(good)).rejects.toThrow(/privacy.json: \/: must have required property/);
   });
 
   it('refuses to overwrite a folder that is not a model directory', async () => {

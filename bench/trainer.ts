@@ -1,0 +1,105 @@
+/**
+ * Trainer benchmark (issue 5): for the charlm and the mlp at batch 256, in one run on one backend,
+ * DP step time / non-private step time (same forward code, same optimizer) and naive per-example
+ * loop time / DP step time. Timings are interleaved (non-private, DP, non-private, DP, ...) and
+ * the median of the per-pair ratios is reported, so load on a shared machine affects both sides.
+ */
+import { tf } from '../src/core/backend.js';
+import { Rng } from '../src/core/rng.js';
+import { buildCharLm, defaultCharLmConfig } from '../src/models/charlm.js';
+import { buildMlp, defaultMlpConfig } from '../src/models/mlp.js';
+import { CharTokenizer } from '../src/models/tokenizer.js';
+import { fitFeatures } from '../src/models/features.js';
+import { ClippingEngine } from '../src/train/engine.js';
+import { classifierExamples, lmExamples, makeBatch, type ExampleSet } from '../src/train/examples.js';
+import { disposeBatch } from '../src/train/batch.js';
+import { trainStep, type StepContext } from '../src/train/loop.js';
+import { naiveClippedGradients } from '../src/train/naive.js';
+import { seededGaussian } from '../src/train/noise.js';
+import type { BenchRow, BenchSuite } from './suite.js';
+
+const BATCH = 256;
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function time(fn: () => void): number {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+}
+
+/** Synthetic short clinical notes of varying length (~40-140 characters). */
+function notes(rng: Rng, count: number): string[] {
+  const words = ['patient', 'presents', 'with', 'chest', 'pain', 'denies', 'fever', 'history', 'of', 'diabetes', 'hypertension', 'follow', 'up', 'in', 'two', 'weeks', 'bp', '130/85', 'mg', 'daily', 'lisinopril', 'metformin', 'no', 'acute', 'distress'];
+  return Array.from({ length: count }, () => Array.from({ length: 6 + rng.int(14) }, () => rng.pick(words)).join(' ') + '.');
+}
+
+function measure(name: string, model: tf.LayersModel, set: ExampleSet, pairs: number, naiveRuns: number): BenchRow[] {
+  const engine = new ClippingEngine(model, name);
+  const all = [...Array(set.size).keys()];
+  const rng = new Rng(`bench/${name}`);
+  const common = { engine, set, maxRowsPerChunk: 1 << 20 };
+  const plain: StepContext = { ...common, optimizer: tf.train.adam(1e-3) };
+  const dp: StepContext = {
+    ...common,
+    optimizer: tf.train.adam(1e-3),
+    dp: { clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: BATCH, noise: seededGaussian(rng) },
+  };
+  // Warm up both paths (kernel setup, XNNPACK operator creation).
+  trainStep(plain, all, 1);
+  trainStep(dp, all, 1);
+  const dpOverPlain: number[] = [];
+  const dpTimes: number[] = [];
+  for (let r = 0; r < pairs; r++) {
+    const a = time(() => trainStep(plain, all, r));
+    const b = time(() => trainStep(dp, all, r));
+    dpOverPlain.push(b / a);
+    dpTimes.push(b);
+  }
+  const naiveOverDp: number[] = [];
+  const batch = makeBatch(set, all);
+  for (let r = 0; r < naiveRuns; r++) {
+    const n = time(() => tf.dispose(naiveClippedGradients(engine, batch, 1).sums));
+    const b = time(() => trainStep(dp, all, r));
+    naiveOverDp.push(n / b);
+  }
+  disposeBatch(batch);
+  plain.optimizer.dispose();
+  dp.optimizer.dispose();
+  const ratio = median(dpOverPlain);
+  const naive = median(naiveOverDp);
+  const limit = name === 'mlp' ? 1.2 : 1.3;
+  return [
+    { area: 'trainer', figure: `DP step / non-private step (${name}, batch ${BATCH})`, value: ratio, unit: 'x', target: `<= ${limit}`, pass: ratio <= limit },
+    { area: 'trainer', figure: `naive per-example loop / DP step (${name}, batch ${BATCH})`, value: naive, unit: 'x', target: '>= 10', pass: naive >= 10 },
+    { area: 'trainer', figure: `DP step time (${name}, batch ${BATCH}, median)`, value: median(dpTimes), unit: 'ms' },
+  ];
+}
+
+export const trainerSuite: BenchSuite = {
+  name: 'trainer',
+  async run() {
+    const rng = new Rng('bench/trainer');
+    const tokenizer = CharTokenizer.publicAscii();
+    const texts = notes(rng, BATCH);
+    const charlm = buildCharLm({ ...defaultCharLmConfig, vocabSize: tokenizer.size, seed: 1 });
+    const lmSet = lmExamples(texts, tokenizer, defaultCharLmConfig.contextLength);
+    const rows = Array.from({ length: BATCH }, () => {
+      const row: Record<string, number | string> = {};
+      for (let j = 0; j < 30; j++) row[`x${j}`] = rng.normal();
+      row.site = rng.pick(['a', 'b', 'c', 'd']);
+      row.label = rng.bernoulli(0.3) ? 'yes' : 'no';
+      return row;
+    });
+    const features = fitFeatures(rows, ['label']);
+    const mlpSet = classifierExamples(rows, features, ['no', 'yes'], 'label', 'bench');
+    const mlp = buildMlp({ ...defaultMlpConfig, inputDim: mlpSet.rowShape[0]!, numLabels: 2, seed: 2 });
+    const out = [...measure('mlp', mlp, mlpSet, 15, 3), ...measure('charlm', charlm, lmSet, 7, 2)];
+    charlm.dispose();
+    mlp.dispose();
+    return out;
+  },
+};

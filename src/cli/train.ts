@@ -1,0 +1,140 @@
+/**
+ * `memaudit train`: trains a charlm, an mlp or a user's model.json, with or without DP-SGD, and
+ * writes a model directory. Thin: parse flags, call src/train, print (--json fields: DESIGN.md).
+ */
+import type { CommandModule } from 'yargs';
+import { accountantNames, type AccountantName } from '../accounting/index.js';
+import { initBackend } from '../core/backend.js';
+import { UsageError } from '../core/errors.js';
+import { dataFormats, type DataFormat } from '../data/index.js';
+import { hiddenActivations, type HiddenActivation } from '../models/charlm.js';
+import { optimizerNames, readTrainingRecords, saveTrainedModel, trainDefaults, trainModel, type OptimizerName, type TrainConfig } from '../train/index.js';
+import { progressFor, runCommand, type GlobalArgs } from './context.js';
+import { numberFlag, numberListFlag, rules } from './options.js';
+import { emit, fmt, renderTable } from './output.js';
+
+interface TrainArgs extends GlobalArgs {
+  data: string;
+  model: string;
+  out: string;
+  format?: DataFormat;
+  textField?: string;
+  labelColumn?: string;
+  dp: boolean;
+  noiseMultiplier?: number;
+  targetEpsilon?: number;
+  delta?: number;
+  clipNorm: number;
+  batchSize: number;
+  epochs: number;
+  lr: number;
+  optimizer: OptimizerName;
+  accountant: AccountantName;
+  contextLength?: number;
+  embeddingDim?: number;
+  hidden?: number[];
+  activation?: HiddenActivation;
+  layerNorm?: boolean;
+}
+
+export interface TrainJson {
+  modelDir: string;
+  steps: number;
+  epsilon: number | null;
+  delta: number | null;
+  noiseMultiplier: number | null;
+  samplingRate: number;
+  finalLoss: number;
+  plannedSteps: number;
+  stoppedAtBudget: boolean;
+  task: string;
+  accountant: AccountantName | null;
+  noiseSource: string | null;
+  backend: string;
+}
+
+export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
+  command: 'train',
+  describe: 'Train a model (charlm, mlp, or a tfjs model.json), optionally with DP-SGD, into a model directory',
+  builder: (y) =>
+    y
+      .option('data', { type: 'string', demandOption: true, describe: 'Training data: JSONL, CSV or plain text (e.g. the output of canary insert)' })
+      .option('model', { type: 'string', default: 'charlm', describe: 'charlm | mlp | path of a tfjs LayersModel model.json to train as given' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Model directory to write' })
+      .option('format', { choices: dataFormats, describe: 'Data format (default: from the file extension)' })
+      .option('text-field', { type: 'string', describe: 'JSONL field / CSV column holding the text (default "text")' })
+      .option('label-column', { type: 'string', describe: 'Column (CSV) or field (JSONL) holding the label: trains a classifier (mlp)' })
+      .option('dp', { type: 'boolean', default: false, describe: 'Train with DP-SGD (Poisson sampling, per-example clipping, Gaussian noise); --no-dp for a baseline' })
+      .option('noise-multiplier', { type: 'string', describe: 'DP noise multiplier sigma', coerce: numberFlag('noise-multiplier', rules.positive) })
+      .option('target-epsilon', { type: 'string', describe: 'DP budget: calibrates sigma (or, with --noise-multiplier, stops training at the budget)', coerce: numberFlag('target-epsilon', rules.positive) })
+      .option('delta', { type: 'string', describe: 'DP delta (default min(1e-5, 1/(10 N)))', coerce: numberFlag('delta', rules.openUnit) })
+      .option('clip-norm', { type: 'string', default: String(trainDefaults.clipNorm), describe: 'Per-example gradient clip norm C', coerce: numberFlag('clip-norm', rules.positive) })
+      .option('batch-size', { type: 'string', default: String(trainDefaults.batchSize), describe: 'Expected batch size (DP: q = B/N)', coerce: numberFlag('batch-size', rules.positiveInt) })
+      .option('epochs', { type: 'string', default: String(trainDefaults.epochs), describe: 'Epochs (steps = ceil(E*N/B))', coerce: numberFlag('epochs', rules.positive) })
+      .option('lr', { type: 'string', default: String(trainDefaults.learningRate), describe: 'Learning rate', coerce: numberFlag('lr', rules.positive) })
+      .option('optimizer', { choices: optimizerNames, default: trainDefaults.optimizer, describe: 'Optimizer' })
+      .option('accountant', { choices: accountantNames, default: trainDefaults.accountant, describe: 'Accountant for epsilon and calibration: rdp, or pld (tighter)' })
+      .option('context-length', { type: 'string', describe: 'charlm: characters of context', coerce: numberFlag('context-length', rules.positiveInt) })
+      .option('embedding-dim', { type: 'string', describe: 'charlm: embedding size', coerce: numberFlag('embedding-dim', rules.positiveInt) })
+      .option('hidden', { type: 'string', describe: 'Hidden layer sizes, e.g. 128 or 64,64', coerce: numberListFlag('hidden', rules.positiveInt) })
+      .option('activation', { choices: hiddenActivations, describe: 'Hidden activation' })
+      .option('layer-norm', { type: 'boolean', describe: 'Layer normalization after each hidden layer' }) as never,
+  handler: (args) =>
+    runCommand('train', async () => {
+      if (args.model === 'mlp' && args.labelColumn === undefined) throw new UsageError('--model mlp needs --label-column');
+      const info = await initBackend(args.backend);
+      const config: TrainConfig = {
+        model: args.model,
+        architecture: { contextLength: args.contextLength, embeddingDim: args.embeddingDim, hiddenUnits: args.hidden, activation: args.activation, layerNorm: args.layerNorm },
+        dp: args.dp,
+        noiseMultiplier: args.noiseMultiplier,
+        targetEpsilon: args.targetEpsilon,
+        delta: args.delta,
+        clipNorm: args.clipNorm,
+        batchSize: args.batchSize,
+        epochs: args.epochs,
+        learningRate: args.lr,
+        optimizer: args.optimizer,
+        accountant: args.accountant,
+        seed: args.seed,
+      };
+      const records = await readTrainingRecords(args.data, { format: args.format, textField: args.textField, labelColumn: args.labelColumn });
+      const result = await trainModel(config, records, { progress: progressFor(args), backend: info.backend });
+      await saveTrainedModel(args.out, result);
+      const privacy = result.privacy.dp ? result.privacy : undefined;
+      const json: TrainJson = {
+        modelDir: args.out,
+        steps: result.steps,
+        epsilon: result.epsilon,
+        delta: result.delta,
+        noiseMultiplier: result.noiseMultiplier,
+        samplingRate: result.samplingRate,
+        finalLoss: result.finalLoss,
+        plannedSteps: result.plannedSteps,
+        stoppedAtBudget: result.stoppedAtBudget,
+        task: result.meta.task,
+        accountant: privacy ? privacy.accountant : null,
+        noiseSource: privacy ? privacy.noiseSource : null,
+        backend: info.backend,
+      };
+      emit(args, json, () => {
+        const rows: (string | number)[][] = [
+          ['item', 'value'],
+          ['model directory', json.modelDir],
+          ['task', json.task],
+          ['steps', json.stoppedAtBudget ? `${json.steps} of ${json.plannedSteps} (stopped at the epsilon budget)` : json.steps],
+          ['final loss', fmt(json.finalLoss)],
+          ['sampling rate', fmt(json.samplingRate)],
+        ];
+        if (privacy) {
+          rows.push(['noise multiplier', fmt(json.noiseMultiplier)]);
+          rows.push(['epsilon', `${fmt(json.epsilon)} at delta ${fmt(json.delta)} (${json.accountant}; rdp ${fmt(privacy.epsilon.rdp)}, pld ${fmt(privacy.epsilon.pld)})`]);
+          rows.push(['noise source', json.noiseSource === 'seeded' ? 'seeded (--seed: reproducible, not for production)' : 'csprng']);
+        } else {
+          rows.push(['privacy', 'not private (no DP): treat the weights as possibly memorizing their training data']);
+        }
+        rows.push(['backend', json.backend]);
+        return renderTable(rows);
+      });
+    }),
+};
