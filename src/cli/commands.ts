@@ -14,6 +14,7 @@ import { auditCommand } from './audit.js';
 import { gateCommand } from './gate.js';
 import { attestCommand } from './attest.js';
 import { auditLogCommand } from './audit-log.js';
+import { trainCommand } from './train.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<GlobalArgs, any>[] = [
@@ -27,4 +28,5 @@ export const commands: CommandModule<GlobalArgs, any>[] = [
   gateCommand,
   attestCommand,
   auditLogCommand,
+  trainCommand,
 ];
