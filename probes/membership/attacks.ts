@@ -58,6 +58,8 @@ export async function runAttacks(target: Target, set: CandidateSet, options: Att
     run.scores.reference = own.signal.map((s, i) => s - ref.signal[i]!);
   } else if (options.only?.includes('reference')) {
     throw new UsageError('the reference attack needs --reference MODEL');
+  } else if (!options.only) {
+    run.skipped.push({ attack: 'reference', reason: 'needs a reference model (--reference MODEL)' });
   }
   const liraWanted = attackNames.filter((n): n is LiraVariant => n.startsWith('lira-') && wanted(n));
   if (options.shadows && liraWanted.length > 0) {
@@ -75,6 +77,8 @@ export async function runAttacks(target: Target, set: CandidateSet, options: Att
     run.shadows = { count: options.shadows.count, trained: shadowRun.outcomes.length - cached, cached, seed: shadowRun.seed };
   } else if (options.only?.some((n) => n.startsWith('lira-'))) {
     throw new UsageError('LiRA needs shadow models: pass --shadows K (an even number >= 2)');
+  } else if (!options.only) {
+    run.skipped.push({ attack: 'lira-*', reason: 'needs shadow models (--shadows K)' });
   }
   return run;
 }
