@@ -367,16 +367,13 @@ export const exposureProbe: ProbeModule<ExposureResultDetail> = {
   resultSchema: exposureResultSchema,
   run: runExposure,
   summary: (r) => {
-    const rows: (string | number | null)[][] = [['canaries', 'repetitions', 'count', 'mean bits', 'max bits']];
+    const how = r.mode === 'exact' ? `exact, ${r.scoring}` : `estimated, ${r.canaries.find((c) => c.estimator)?.estimator ?? 'skew-normal'}`;
+    const rows: (string | number | null)[][] = [[`canaries (${how})`, 'repetitions', 'count', 'mean bits', 'max bits']];
     for (const g of r.byRepetitions) rows.push(['inserted', g.repetitions, g.count, fmt(g.meanExposureBits, 3), fmt(g.maxExposureBits, 3)]);
-    rows.push(['reference', 0, r.reference.count, fmt(r.reference.meanExposureBits, 3), fmt(r.reference.maxExposureBits, 3)]);
-    rows.push([
-      `${r.mode} (${r.scoring}); max ${fmt(r.spaceSizeLog2, 3)} bits; random ${fmt(r.randomBaselineBits, 3)}`,
-      '',
-      '',
-      r.insertedVsReference ? `p=${fmt(r.insertedVsReference.pValue, 3)}` : '',
-      '',
-    ]);
+    rows.push(['reference (never inserted)', 0, r.reference.count, fmt(r.reference.meanExposureBits, 3), fmt(r.reference.maxExposureBits, 3)]);
+    rows.push(['expected if not memorized', '', '', fmt(r.randomBaselineBits, 3), '']);
+    rows.push(['largest possible (rank 1)', '', '', '', fmt(r.spaceSizeLog2, 3)]);
+    if (r.insertedVsReference) rows.push([`inserted > reference: p = ${fmt(r.insertedVsReference.pValue, 3)}`, '', '', '', '']);
     return rows;
   },
 };
