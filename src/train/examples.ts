@@ -29,7 +29,6 @@ export interface ReadTrainingOptions {
 
 /** Reads the training file into records (text for the LM, rows for a classifier) with its digest. */
 export async function readTrainingRecords(path: string, options: ReadTrainingOptions = {}): Promise<TrainingRecords> {
-  const sha256Promise = sha256File(path);
   if (options.labelColumn !== undefined) {
     const label = options.labelColumn;
     const rows: FeatureRow[] = [];
@@ -55,7 +54,7 @@ export async function readTrainingRecords(path: string, options: ReadTrainingOpt
       rows.push(out);
     }
     if (rows.length === 0) throw new InputError(`${path}: no records`);
-    return { task: 'classifier', rows, labelColumn: label, source: { file: basename(path), sha256: await sha256Promise, records: rows.length } };
+    return { task: 'classifier', rows, labelColumn: label, source: { file: basename(path), sha256: await sha256File(path), records: rows.length } };
   }
   const texts: string[] = [];
   for await (const rec of readRecords(path, { format: options.format, textField: options.textField })) {
@@ -65,7 +64,7 @@ export async function readTrainingRecords(path: string, options: ReadTrainingOpt
     texts.push(rec.text);
   }
   if (texts.length === 0) throw new InputError(`${path}: no records`);
-  return { task: 'lm', texts, textField: options.textField, source: { file: basename(path), sha256: await sha256Promise, records: texts.length } };
+  return { task: 'lm', texts, textField: options.textField, source: { file: basename(path), sha256: await sha256File(path), records: texts.length } };
 }
 
 /** Examples ready for batching: each example's rows (inputs, targets), host side. */
