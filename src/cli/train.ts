@@ -12,8 +12,10 @@ import { optimizerNames, readTrainingRecords, saveTrainedModel, trainDefaults, t
 import { progressFor, runCommand, type GlobalArgs } from './context.js';
 import { numberFlag, numberListFlag, rules } from './options.js';
 import { emit, fmt, renderTable } from './output.js';
+import { auditLogOptions, recordRun, type AuditLogArgs } from './audit-log.js';
+import { modelFiles } from '../models/model-dir.js';
 
-interface TrainArgs extends GlobalArgs {
+interface TrainArgs extends GlobalArgs, AuditLogArgs {
   data: string;
   model: string;
   out: string;
@@ -57,7 +59,7 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
   command: 'train',
   describe: 'Train a model (charlm, mlp, or a tfjs model.json), optionally with DP-SGD, into a model directory',
   builder: (y) =>
-    y
+    auditLogOptions(y)
       .option('data', { type: 'string', demandOption: true, describe: 'Training data: JSONL, CSV or plain text (e.g. the output of canary insert)' })
       .option('model', { type: 'string', default: 'charlm', describe: 'charlm | mlp | path of a tfjs LayersModel model.json to train as given' })
       .option('out', { type: 'string', demandOption: true, describe: 'Model directory to write' })
@@ -101,6 +103,7 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       const records = await readTrainingRecords(args.data, { format: args.format, textField: args.textField, labelColumn: args.labelColumn });
       const result = await trainModel(config, records, { progress: progressFor(args), backend: info.backend });
       await saveTrainedModel(args.out, result);
+      recordRun(args, { command: 'train', inputs: [{ name: args.data, sha256: records.source.sha256 }], outputs: modelFiles(args.out), exitCode: 0 });
       const privacy = result.privacy.dp ? result.privacy : undefined;
       const json: TrainJson = {
         modelDir: args.out,
