@@ -42,7 +42,7 @@ async function plainCopy(from: string, to: string): Promise<number> {
 async function cliPeakRss(args: string[]): Promise<number> {
   const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
   const script =
-    `process.argv[1] = ${JSON.stringify(cli)};` +
+    `process.argv.splice(1, 0, ${JSON.stringify(cli)});` +
     `process.on('exit', () => process.stderr.write('MAXRSS ' + process.resourceUsage().maxRSS + '\\n'));` +
     `await import(${JSON.stringify(cli)});`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -119,6 +119,19 @@ describe('canary insert', () => {
     expect(existsSync(sub) ? readdirSync(sub) : []).toEqual([]);
   });
 
+  it('refuses a CSV row that already has a table-row canary\'s values', async () => {
+    const set = generateCanaries(loadPack('patient-record'), { count: 4, rng: new Rng(11) });
+    const c = set.canaries[2]!;
+    const cols = ['age', 'sex', 'zip', 'bmi', 'systolic_bp', 'glucose', 'smoker', 'prior_admissions'];
+    const data = join(dir, 'qi.csv');
+    writeFileSync(data, ['age,sex,zip,bmi,systolic_bp,glucose,smoker,prior_admissions,label', '40,F,01234,22,120,100,0,0,0', [...cols.map((k) => c.record![k]), '0'].join(',')].join('\n') + '\n');
+    const sub = join(dir, 'qi');
+    await expect(
+      insertCanaries({ data, canaries: set, repetitions: [1], references: 1, out: join(sub, 'out.csv'), manifest: join(sub, 'manifest.json'), rng: new Rng(1) }),
+    ).rejects.toThrow(new RegExp(`qi.csv line 3: this row already has the values of canary ${c.id}`));
+    expect(existsSync(sub) ? readdirSync(sub) : []).toEqual([]);
+  });
+
   it('a malformed line is an error with its line number, and nothing is written', async () => {
     const data = join(dir, 'broken.jsonl');
     writeFileSync(data, '{"text":"a"}\n{"text":"b"}\n{"text":"c"\n{"text":"d"}\n');
