@@ -1,0 +1,100 @@
+/**
+ * Target strings from the command line, end to end: bad strings and unreachable APIs exit 2 with
+ * one line; an API that cannot score text makes a probe exit 3 (inconclusive); a probe through
+ * `serve` gives the numbers it gives on the local model.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend } from '../../src/core/backend.js';
+import { openTarget } from '../../src/targets/index.js';
+import type { LocalLmTarget } from '../../src/targets/local/lm.js';
+import { startServer } from '../../src/targets/serve/server.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { startFaultServer, httpError } from './fault-server.js';
+import { makeCharLmDir } from './fixtures.js';
+
+let work: string;
+let manifest: string;
+
+beforeAll(async () => {
+  work = tempDir();
+  const data = join(work, 'data.jsonl');
+  writeFileSync(data, Array.from({ length: 30 }, (_, i) => JSON.stringify({ text: `Note ${i}: patient seen, follow-up in ${i} weeks.` })).join('\n') + '\n');
+  const gen = await runCli(['canary', 'generate', '--pack', 'pin', '--count', '4', '--out', join(work, 'c.json'), '--seed', '1', '--quiet']);
+  expect(gen.code, gen.stderr).toBe(0);
+  manifest = join(work, 'm.json');
+  const ins = await runCli(['canary', 'insert', '--data', data, '--canaries', join(work, 'c.json'), '--repetitions', '1', '--references', '2', '--out', join(work, 'out.jsonl'), '--manifest', manifest, '--seed', '1', '--quiet']);
+  expect(ins.code, ins.stderr).toBe(0);
+});
+
+function probe(target: string, extra: string[] = []) {
+  return runCli(['probe', 'exposure', '--target', target, '--manifest', manifest, '--out', join(work, `e-${Math.random()}.json`), '--retries', '0', ...extra]);
+}
+
+describe('--target on the command line', () => {
+  it('a bad target string exits 2 with one line naming it', async () => {
+    for (const [target, message] of [
+      // (spec.test.ts covers every malformed form; these check the CLI path once each way.)
+      ['http://localhost:8000/v1', 'say which API this is'],
+      ['/no/such/model', 'model directory not found'],
+    ]) {
+      const r = await probe(target!);
+      expect(r.code, target).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`--target ${target}`);
+      expect(lines[0]).toContain(message);
+    }
+  });
+
+  it('an unreachable API exits 2 naming its URL', async () => {
+    const dead = await startFaultServer({});
+    await dead.close();
+    const r = await probe(`openai:${dead.url}/v1#m`);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`memaudit probe exposure: cannot reach ${dead.url}/v1/models: ECONNREFUSED`);
+  });
+
+  it('an API that cannot score text makes the probe inconclusive (exit 3), never a score of zero', async () => {
+    const server = await startFaultServer({
+      'GET /v1/models': () => ({ data: [{ id: 'gpt-3.5-turbo-instruct' }] }),
+      'POST /v1/completions': (b) => {
+        if (b.echo || b.prompt_logprobs !== undefined) throw httpError(400, "Setting 'echo' and 'logprobs' at the same time is not supported for this model.");
+        return { choices: [{ index: 0, text: ' ok', logprobs: null }] };
+      },
+    });
+    try {
+      const r = await probe(`openai:${server.url}/v1`);
+      expect(r.code).toBe(3);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(/(cannot|neither) score/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a probe through serve gives the numbers it gives on the local model', async () => {
+    await initBackend('wasm');
+    const dir = await makeCharLmDir(work, { sharpen: 30 });
+    const local = (await openTarget(dir)) as LocalLmTarget;
+    const server = await startServer({ target: local, modelName: 'lm', port: 0 });
+    try {
+      const flags = ['--seed', '1', '--mode', 'estimated', '--samples', '20', '--scoring', 'per-text', '--json'];
+      const a = await probe(dir, flags);
+      const b = await probe(`openai:${server.url}#lm`, [...flags, '--concurrency', '8']);
+      expect(a.code, a.stderr).toBe(0);
+      expect(b.code, b.stderr).toBe(0);
+      const ra = JSON.parse(a.stdout) as { canaries: { id: string; exposureBits: number }[] };
+      const rb = JSON.parse(b.stdout) as { canaries: { id: string; exposureBits: number }[]; target: { kind: string } };
+      expect(rb.target.kind).toBe('openai');
+      expect(rb.canaries.map((c) => c.id)).toEqual(ra.canaries.map((c) => c.id));
+      rb.canaries.forEach((c, i) => expect(Math.abs(c.exposureBits - ra.canaries[i]!.exposureBits)).toBeLessThan(1e-3));
+      // Nothing of the prompts went to the server's output or the result besides ids and numbers.
+      expect(readFileSync(manifest, 'utf8').length).toBeGreaterThan(0);
+    } finally {
+      await server.close();
+      await local.close();
+    }
+  });
+});
