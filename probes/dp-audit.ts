@@ -95,6 +95,11 @@ export async function runDpAudit(ctx: ProbeContext): Promise<DpAuditProbeResult>
   const attack = (typeof ctx.options.attack === 'string' ? ctx.options.attack : 'loss') as AttackName;
   if (!attackNames.includes(attack)) throw new UsageError(`--attack: unknown attack "${attack}" (known: ${attackNames.join(', ')})`);
   const { members, nonMembers, groupSize } = auditPopulation(ctx, set);
+  if (method === 'one-run' && members.length !== set.candidates.filter((c) => c.member).length) {
+    // A never-inserted canary does not say which count it would have had, so dropping the
+    // inserted canaries of other counts would tilt the 1/2 inclusion prior the bound rests on.
+    throw new UsageError('the one-run audit needs every canary drawn for one repetition count: insert with `canary insert --mode bernoulli --repetitions R` (a single R)');
+  }
   const claim = claimFor(ctx);
   const delta = typeof ctx.options.delta === 'number' ? ctx.options.delta : (claim.delta ?? 1e-5);
   const confidence = typeof ctx.options.confidence === 'number' ? ctx.options.confidence : 0.95;
