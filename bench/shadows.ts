@@ -5,6 +5,7 @@
  * machine load during the run does not land on one setting only.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { currentBackend } from '../src/core/backend.js';
@@ -25,6 +26,29 @@ function notes(rng: Rng, count: number): string {
     lines.push(Array.from({ length: n }, () => rng.pick(words)).join(' ') + ' ' + String(rng.int(1e6)).padStart(6, '0'));
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Control: how much parallelism the machine gives right now. The same pure-JS loop on 1 and on 2
+ * threads at once; the ratio of throughputs is the ceiling any worker pool can reach here.
+ */
+async function availableParallelism(): Promise<number> {
+  const loop = `let x = 0; for (let i = 0; i < 1.5e8; i++) x += Math.sqrt(i ^ (x & 1023)); require('node:worker_threads').parentPort.postMessage(x);`;
+  const run = (threads: number) =>
+    Promise.all(
+      Array.from({ length: threads }, () => new Promise<void>((resolve, reject) => {
+        const w = new Worker(loop, { eval: true });
+        w.once('message', () => void w.terminate().then(() => resolve()));
+        w.once('error', reject);
+      })),
+    );
+  const t0 = performance.now();
+  await run(1);
+  const one = performance.now() - t0;
+  const t1 = performance.now();
+  await run(2);
+  const two = performance.now() - t1;
+  return (2 * one) / two;
 }
 
 export const shadowsSuite: BenchSuite = {
@@ -60,7 +84,9 @@ export const shadowsSuite: BenchSuite = {
         two += (await time(2)) / ROUNDS;
       }
       const ratio = one / two;
+      const control = await availableParallelism();
       return [
+        { area: 'membership', figure: 'control: CPU parallelism available (pure-JS loop, 2 threads vs 1)', value: control, unit: 'x' },
         { area: 'membership', figure: `${SHADOWS} shadow models, 1 worker`, value: one / 1000, unit: 's' },
         { area: 'membership', figure: `${SHADOWS} shadow models, 2 workers`, value: two / 1000, unit: 's' },
         { area: 'membership', figure: `shadow training speed-up, --workers 2 vs 1 (${SHADOWS} shadows)`, value: ratio, unit: 'x', target: '>= 1.6', pass: ratio >= 1.6 },

@@ -104,7 +104,8 @@ async function baseDataFor(ctx: ProbeContext, set: CandidateSet): Promise<Shadow
   if (!existsSync(path)) {
     throw new UsageError(`${path}: shadow training data not found${explicit ? '' : " (the manifest's input dataset; pass --shadow-data FILE)"}`);
   }
-  const textField = str(ctx.options.textField) ?? ctx.manifest.textField;
+  // The manifest's dataset has its own text field; --text-field describes the user's files.
+  const textField = explicit ? str(ctx.options.textField) : ctx.manifest.textField;
   return {
     path,
     sha256: await sha256File(path),
