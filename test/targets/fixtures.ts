@@ -30,8 +30,8 @@ function meta(partial: Partial<ModelMeta>): ModelMeta {
  * A char LM directory. `sharpen` scales the output kernel so the distribution is peaked
  * (an untrained model is nearly uniform, which would make greedy decoding ties-driven).
  */
-export async function makeCharLmDir(root: string, options: { contextLength?: number; sharpen?: number; seed?: number } = {}): Promise<string> {
-  const dir = join(root, 'charlm');
+export async function makeCharLmDir(root: string, options: { contextLength?: number; sharpen?: number; seed?: number; endBias?: number; name?: string } = {}): Promise<string> {
+  const dir = join(root, options.name ?? 'charlm');
   const tokenizer = CharTokenizer.fromTexts(sampleTexts);
   const contextLength = options.contextLength ?? 8;
   const model = buildCharLm({
@@ -46,7 +46,9 @@ export async function makeCharLmDir(root: string, options: { contextLength?: num
   const sharpen = options.sharpen ?? 8;
   const last = model.layers[model.layers.length - 1]!;
   const [kernel, bias] = last.getWeights();
-  last.setWeights([tf.mul(kernel!, sharpen), bias!]);
+  // endBias raises the logit of PAD (id 0), the end of a text, so generation stops early.
+  const endBias = tf.tensor1d(Array.from({ length: tokenizer.size }, (_, i) => (i === 0 ? options.endBias ?? 0 : 0)));
+  last.setWeights([tf.mul(kernel!, sharpen), tf.add(bias!, endBias)]);
   await saveModelDir(dir, model, meta({ task: 'lm', architecture: 'charlm', tokenizer: tokenizer.toJSON(), contextLength }));
   model.dispose();
   return dir;

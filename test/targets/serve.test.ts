@@ -99,6 +99,38 @@ describe('local target and the same model through serve', () => {
   });
 });
 
+describe('a model that ends its texts', () => {
+  it('through serve: the end token is listed, not part of the text, and the next-token distribution is still there', async () => {
+    const endDir = await makeCharLmDir(tempDir(), { sharpen: 40, endBias: 3, name: 'ends' });
+    const ends = (await openTarget(endDir)) as LocalLmTarget;
+    const s = await startServer({ target: ends, modelName: 'ends', port: 0 });
+    try {
+      const remote = await openTarget(`openai:${s.url}`);
+      const requests = sampleTexts.map((t) => ({ prompt: t.slice(0, 12), maxTokens: 30, decoding: { kind: 'greedy' as const } }));
+      const a = await ends.generate(requests);
+      const b = await remote.generate(requests);
+      expect(b.map((g) => g[0]!.text)).toEqual(a.map((g) => g[0]!.text));
+      // The end bias makes at least one generation stop early.
+      expect(a.some((g) => g[0]!.text.length < 30)).toBe(true);
+      a.forEach((g, i) => {
+        if (g[0]!.text.length > 0) expect(Math.abs(b[i]![0]!.logprob! - g[0]!.logprob!)).toBeLessThan(1e-3);
+      });
+      const prompts = sampleTexts.map((t) => t.slice(0, 5));
+      const da = await ends.nextTokenDistributions(prompts);
+      // Some prompt's most likely next token is the end: serve then lists the end token alone.
+      expect(da.some((d) => d.tokens[d.logprobs.indexOf(Math.max(...d.logprobs))] === '<pad>')).toBe(true);
+      const db = await remote.nextTokenDistributions(prompts);
+      da.forEach((d, i) => {
+        const byToken = new Map(db[i]!.tokens.map((t, j) => [t, db[i]!.logprobs[j]!]));
+        d.tokens.forEach((t, j) => expect(Math.abs(byToken.get(t)! - d.logprobs[j]!)).toBeLessThan(1e-4));
+      });
+    } finally {
+      await s.close();
+      await ends.close();
+    }
+  });
+});
+
 describe('serve', () => {
   it('answers the official openai client with echo + logprobs and generations', async () => {
     const client = new OpenAI({ baseURL: server.url, apiKey: 'unused', maxRetries: 0 });

@@ -337,21 +337,30 @@ export class OpenAiTarget extends BaseTarget {
   override async nextTokenDistributions(prompts: string[]): Promise<TokenDistribution[]> {
     this.require('nextTokenDistribution');
     const k = this.memaudit!.vocabSize;
-    return Promise.all(
-      prompts.map(async (prompt) => {
+    const source = displayUrl(this.url('/completions'));
+    const batches: string[][] = [];
+    for (let i = 0; i < prompts.length; i += this.promptsPerRequest) batches.push(prompts.slice(i, i + this.promptsPerRequest));
+    // One generated token with the whole vocabulary's log-probabilities: its top_logprobs are the
+    // distribution after the prompt (an end-of-text stop still lists the end token, memaudit serve).
+    const done = await Promise.all(
+      batches.map(async (batch) => {
         const r = await this.client.postJson<CompletionResponse>(this.url('/completions'), {
           model: this.model,
-          prompt,
+          prompt: batch.length === 1 ? batch[0] : batch,
           max_tokens: 1,
           logprobs: k,
           temperature: 0,
         });
-        const top = r.choices?.[0]?.logprobs?.top_logprobs?.[0];
-        if (!top) throw new InputError(`${displayUrl(this.url('/completions'))}: the response has no top_logprobs`);
-        const tokens = Object.keys(top);
-        return { tokens, logprobs: Float64Array.from(tokens.map((t) => top[t]!)), complete: tokens.length >= k };
+        return batch.map((_, i) => {
+          const choice = (r.choices ?? []).find((c) => (c.index ?? 0) === i);
+          const top = choice?.logprobs?.top_logprobs?.[0];
+          if (!top) throw new InputError(`${source}: the response has no top_logprobs for prompt ${i}`);
+          const tokens = Object.keys(top);
+          return { tokens, logprobs: Float64Array.from(tokens.map((t) => top[t]!)), complete: tokens.length >= k };
+        });
       }),
     );
+    return done.flat();
   }
 
   override async generate(requests: GenerateRequest[], rng?: Rng): Promise<Generation[][]> {
@@ -382,7 +391,7 @@ export class OpenAiTarget extends BaseTarget {
           ...sampling,
         });
         const choices = [...(r.choices ?? [])].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
-        return choices.map((c) => ({ text: c.text ?? '', logprob: sumLogprobs(c.logprobs?.token_logprobs) }));
+        return choices.map((c) => ({ text: c.text ?? '', logprob: continuationLogprob(c, request.prompt.length) }));
       }
       if (d.kind === 'sample' && d.topK !== undefined) {
         throw new CapabilityError('generate', `${this.label} generates through chat, which has no top-k sampling`);
@@ -407,6 +416,19 @@ export class OpenAiTarget extends BaseTarget {
       throw e;
     }
   }
+}
+
+/**
+ * The continuation's log-probability from a legacy logprobs block, over the tokens inside the
+ * returned text: an end-of-text token listed after it (offset at the text's end) is not part of it.
+ */
+function continuationLogprob(choice: CompletionChoice, promptLength: number): number | undefined {
+  const lp = choice.logprobs;
+  if (!lp?.token_logprobs) return undefined;
+  const offsets = lp.text_offset;
+  const end = promptLength + (choice.text ?? '').length;
+  if (!offsets || offsets.length !== lp.token_logprobs.length) return sumLogprobs(lp.token_logprobs);
+  return sumLogprobs(lp.token_logprobs.filter((_, i) => offsets[i]! < end));
 }
 
 function sumLogprobs(values: (number | null)[] | null | undefined): number | undefined {

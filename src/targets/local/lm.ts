@@ -108,6 +108,25 @@ export class LocalLmTarget extends BaseTarget {
 
   /** Per-token log-probabilities of each text, with top-k alternatives and distribution statistics on request. */
   async scoreDetailed(texts: string[], options: DetailedOptions = {}): Promise<DetailedToken[][]> {
+    // Bounded memory for huge candidate lists (exact exposure): passes of at most ~64 model batches.
+    const limit = this.batchWindows * 64;
+    const out: DetailedToken[][] = [];
+    let group: string[] = [];
+    let windows = 0;
+    for (const text of texts) {
+      if (group.length > 0 && windows + text.length > limit) {
+        out.push(...(await this.scorePass(group, options)));
+        group = [];
+        windows = 0;
+      }
+      group.push(text);
+      windows += text.length;
+    }
+    if (group.length > 0) out.push(...(await this.scorePass(group, options)));
+    return out;
+  }
+
+  private async scorePass(texts: string[], options: DetailedOptions): Promise<DetailedToken[][]> {
     const encoded = texts.map((t) => this.tokenizer.encodeWithOffsets(t));
     const total = encoded.reduce((s, e) => s + e.ids.length, 0);
     const ctx = this.contextLength;

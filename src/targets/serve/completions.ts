@@ -120,6 +120,26 @@ function logprobsBlock(target: LocalLmTarget, tokens: DetailedToken[], from: num
   };
 }
 
+/**
+ * Lists the end token (memaudit's padding token) a generation stopped on, as OpenAI lists
+ * `<|endoftext|>`: its text is empty and its offset is the end of the text, so it adds nothing to
+ * the text, while its top_logprobs carry the distribution after the text.
+ */
+function appendEndToken(block: LegacyLogprobs, row: Float32Array, target: LocalLmTarget, k: number, offset: number): void {
+  const vocab = target.tokenizer.vocab;
+  const end = target.tokenizer.padId;
+  const top: Record<string, number> = {};
+  if (k > 0) {
+    const order = Array.from(row.keys()).sort((a, b) => row[b]! - row[a]! || a - b);
+    for (const id of order.slice(0, k)) top[vocab[id]!] = row[id]!;
+    top[vocab[end]!] = row[end]!;
+  }
+  block.tokens.push(vocab[end]!);
+  block.token_logprobs.push(row[end]!);
+  block.top_logprobs.push(top);
+  block.text_offset.push(offset);
+}
+
 /** Cuts a generation at its first stop sequence. */
 function applyStop(text: string, stop: string[]): { text: string; stopped: boolean } {
   let cut = -1;
@@ -157,15 +177,15 @@ export async function complete(target: LocalLmTarget, modelName: string, fingerp
       const { text: generated, stopped } = applyStop(raw.text, req.stop);
       const generatedTokens = [...generated].length;
       completionTokens += generatedTokens;
-      const finish = stopped || (req.maxTokens > 0 && [...raw.text].length < req.maxTokens) ? 'stop' : 'length';
+      // The model ended the text (predicted the padding token) before max_tokens.
+      const ended = !stopped && req.maxTokens > 0 && [...raw.text].length < req.maxTokens;
+      const finish = stopped || ended ? 'stop' : 'length';
       let logprobs: LegacyLogprobs | null = null;
-      if (req.logprobs !== null && (req.echo || generated.length > 0)) {
+      if (req.logprobs !== null) {
         // Score prompt + continuation in one pass: exactly the model's log-probabilities (untempered).
-        const tokens = await score(prompt + generated, k);
-        const promptCount = [...prompt].length;
-        logprobs = logprobsBlock(target, tokens, req.echo ? 0 : promptCount, k);
-      } else if (req.logprobs !== null) {
-        logprobs = { tokens: [], token_logprobs: [], top_logprobs: [], text_offset: [] };
+        const tokens = req.echo || generated.length > 0 ? await score(prompt + generated, k) : [];
+        logprobs = logprobsBlock(target, tokens, req.echo ? 0 : [...prompt].length, k);
+        if (ended) appendEndToken(logprobs, await target.nextLogprobs([target.tokenizer.encode(prompt + generated)]), target, k, (prompt + generated).length);
       }
       choices.push({ index: p * req.n + j, text: req.echo ? prompt + generated : generated, logprobs, finish_reason: finish });
     }
