@@ -178,3 +178,49 @@ describe("a user's tfjs model without memaudit.json", () => {
     expect(r.probabilities[0]!.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
   });
 });
+
+describe('a GraphModel (converted from a TF SavedModel)', () => {
+  /** A hand-written graph: probs = softmax(x W + b), in the tfjs graph-model JSON format. */
+  function writeGraphClassifier(dir: string, W: number[][], b: number[]): void {
+    mkdirSync(dir, { recursive: true });
+    const f32 = { type: 'DT_FLOAT' };
+    const modelJson = {
+      format: 'graph-model',
+      generatedBy: 'hand',
+      convertedBy: 'test',
+      modelTopology: {
+        node: [
+          { name: 'x', op: 'Placeholder', attr: { dtype: f32, shape: { shape: { dim: [{ size: '-1' }, { size: String(W.length) }] } } } },
+          { name: 'W', op: 'Const', attr: { dtype: f32, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: String(W.length) }, { size: String(b.length) }] } } } } },
+          { name: 'b', op: 'Const', attr: { dtype: f32, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: String(b.length) }] } } } } },
+          { name: 'logits', op: 'MatMul', input: ['x', 'W'], attr: { T: f32, transpose_a: { b: false }, transpose_b: { b: false } } },
+          { name: 'biased', op: 'AddV2', input: ['logits', 'b'], attr: { T: f32 } },
+          { name: 'probs', op: 'Softmax', input: ['biased'], attr: { T: f32 } },
+        ],
+        library: {},
+        versions: { producer: 1 },
+      },
+      weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [{ name: 'W', shape: [W.length, b.length], dtype: 'float32' }, { name: 'b', shape: [b.length], dtype: 'float32' }] }],
+    };
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(modelJson));
+    writeFileSync(join(dir, 'group1-shard1of1.bin'), Buffer.from(new Float32Array([...W.flat(), ...b]).buffer));
+  }
+
+  it('loads without file:// and returns its class probabilities', async () => {
+    const dir = join(tempDir(), 'graph');
+    const W = [
+      [1, -1],
+      [0.5, 0],
+      [0, 2],
+    ];
+    const b = [0.1, -0.2];
+    writeGraphClassifier(dir, W, b);
+    const t = await openTarget(dir, { task: 'classifier', features: ['a', 'b', 'c'], labels: ['n', 'y'] });
+    const row = { a: 1, b: 2, c: -1 };
+    const z = [0, 1].map((j) => row.a * W[0]![j]! + row.b * W[1]![j]! + row.c * W[2]![j]! + b[j]!);
+    const p1 = Math.exp(z[1]!) / (Math.exp(z[0]!) + Math.exp(z[1]!));
+    const r = await t.classProbabilities([row]);
+    expect(r.probabilities[0]![1]).toBeCloseTo(p1, 5);
+    expect((await t.describe()).files!.map((f) => f.name)).toEqual(['group1-shard1of1.bin', 'model.json']);
+  });
+});
