@@ -152,7 +152,6 @@ function applyStop(text: string, stop: string[]): { text: string; stopped: boole
 
 export async function complete(target: LocalLmTarget, modelName: string, fingerprint: string, req: CompletionRequest, score: Scorer) {
   const k = req.logprobs ?? 0;
-  const choices: unknown[] = [];
   let promptTokens = 0;
   let completionTokens = 0;
   const decoding: Decoding = req.beam
@@ -168,18 +167,20 @@ export async function complete(target: LocalLmTarget, modelName: string, fingerp
           req.prompts.map((prompt) => ({ prompt, maxTokens: req.maxTokens, decoding, n: decoding.kind === 'greedy' ? 1 : req.n })),
           rng,
         );
+  const jobs: { p: number; j: number }[] = [];
   for (let p = 0; p < req.prompts.length; p++) {
-    const prompt = req.prompts[p]!;
-    promptTokens += [...prompt].length;
-    const gens = generations[p]!;
-    for (let j = 0; j < req.n; j++) {
-      const raw = gens[decoding.kind === 'greedy' ? 0 : j] ?? { text: '' };
+    promptTokens += [...req.prompts[p]!].length;
+    for (let j = 0; j < req.n; j++) jobs.push({ p, j });
+  }
+  // All choices are scored at once, so the micro-batcher sees them together.
+  const choices = await Promise.all(
+    jobs.map(async ({ p, j }) => {
+      const prompt = req.prompts[p]!;
+      const raw = generations[p]![decoding.kind === 'greedy' ? 0 : j] ?? { text: '' };
       const { text: generated, stopped } = applyStop(raw.text, req.stop);
-      const generatedTokens = [...generated].length;
-      completionTokens += generatedTokens;
+      completionTokens += [...generated].length;
       // The model ended the text (predicted the padding token) before max_tokens.
       const ended = !stopped && req.maxTokens > 0 && [...raw.text].length < req.maxTokens;
-      const finish = stopped || ended ? 'stop' : 'length';
       let logprobs: LegacyLogprobs | null = null;
       if (req.logprobs !== null) {
         // Score prompt + continuation in one pass: exactly the model's log-probabilities (untempered).
@@ -187,9 +188,9 @@ export async function complete(target: LocalLmTarget, modelName: string, fingerp
         logprobs = logprobsBlock(target, tokens, req.echo ? 0 : [...prompt].length, k);
         if (ended) appendEndToken(logprobs, await target.nextLogprobs([target.tokenizer.encode(prompt + generated)]), target, k, (prompt + generated).length);
       }
-      choices.push({ index: p * req.n + j, text: req.echo ? prompt + generated : generated, logprobs, finish_reason: finish });
-    }
-  }
+      return { index: p * req.n + j, text: req.echo ? prompt + generated : generated, logprobs, finish_reason: stopped || ended ? 'stop' : 'length' };
+    }),
+  );
   return {
     id: `cmpl-${randomBytes(12).toString('hex')}`,
     object: 'text_completion',
