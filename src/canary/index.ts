@@ -6,6 +6,7 @@ export { loadPack, validatePack, builtinPacks, packSpace, type Pack, type TextPa
 export { generateCanaries, type GenerateOptions } from './generate.js';
 export { insertCanaries, type InsertOptions } from './insert.js';
 export { planRoles, planPlacements, bernoulliInclusion, type InsertionMode, type Placement } from './roles.js';
-export { MultiPatternScanner } from './scan.js';
+export { MultiPatternScanner, type SecretMatch } from './scan.js';
+export { surveyInput, preferThreadedSurvey, type InputSurvey, type SurveyResult } from './survey.js';
 export { readCanarySet, readManifest, validateCanarySet, validateManifest, spaceOf, writeCanarySet } from './io.js';
 export { canarySetSchema, manifestSchema } from './schemas.js';

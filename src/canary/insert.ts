@@ -19,9 +19,9 @@ import { resolveFormat, type DataFormat } from '../data/format.js';
 import { checkReadableFile, readChunks } from '../data/open.js';
 import { csvInputError, csvParserOptions, defaultTextField } from '../data/readers.js';
 import { RecordSplitter } from '../data/splitter.js';
-import { SplicedDigests } from '../data/spliced-digests.js';
+import { SplicedDigest } from '../data/spliced-digest.js';
 import { bernoulliInclusion, planPlacements, planRoles, type InsertionMode } from './roles.js';
-import { MultiPatternScanner } from './scan.js';
+import { lineAtOffset, preferThreadedSurvey, surveyInput, type InputSurvey } from './survey.js';
 import type { CanarySet, Manifest, ManifestCanary } from './types.js';
 
 export interface InsertOptions {
@@ -40,6 +40,8 @@ export interface InsertOptions {
   manifest: string;
   rng: Rng;
   progress?: Progress;
+  /** Survey the input (digest, secret scan) on a worker thread; default: large inputs when a core is free. */
+  threadedSurvey?: boolean;
 }
 
 /** Output writes are queued up to this many bytes before waiting, so hashing overlaps the disk. */
@@ -80,20 +82,6 @@ function checkCsvColumns(path: string, header: string[], set: CanarySet, textFie
   }
 }
 
-/** The line of a byte offset, from the newline count before a chunk and the chunks themselves. */
-function lineOf(offset: number, base: number, linesBefore: number, chunk: Buffer, previous: Buffer | undefined): number {
-  if (offset >= base) {
-    let line = linesBefore + 1;
-    for (let i = chunk.indexOf(10); i !== -1 && i < offset - base; i = chunk.indexOf(10, i + 1)) line++;
-    return line;
-  }
-  // The match started in the previous chunk: count back from its end.
-  let line = linesBefore + 1;
-  const start = previous!.length - (base - offset);
-  for (let i = previous!.indexOf(10, start); i !== -1; i = previous!.indexOf(10, i + 1)) line--;
-  return line;
-}
-
 export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
   const progress = o.progress ?? silentProgress;
   const set = o.canaries;
@@ -131,7 +119,15 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
         }
       : undefined;
   const splitter = new RecordSplitter(format === 'csv' ? 'csv' : 'lines', o.data, check);
-  const scanner = set.kind === 'text' ? new MultiPatternScanner(set.canaries.map((c) => c.secret)) : undefined;
+  const secrets = set.kind === 'text' ? set.canaries.map((c) => c.secret) : undefined;
+  let survey: InputSurvey | undefined;
+  const refuse = async (match: { pattern: number; offset: number }) => {
+    const c = set.canaries[match.pattern]!;
+    return new InputError(
+      `${o.data} line ${await lineAtOffset(o.data, match.offset)}: already contains the secret of canary ${c.id}; ` +
+        'refusing to insert (it would look memorized without being learned; draw other canaries with another --seed)',
+    );
+  };
 
   // CSV: every row is parsed alongside the copy, to validate it and, for table-row canaries, to
   // refuse a row that already has a canary's combination of values.
@@ -163,7 +159,7 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
   const manifestWriter = new AtomicFileWriter(o.manifest);
   let writeError: Error | undefined;
   out.stream.on('error', (e) => (writeError ??= new InputError(`${o.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
-  const digests = new SplicedDigests();
+  const outDigest = new SplicedDigest();
   const write = (bytes: Buffer) => {
     if (bytes.length > 0) out.stream.write(bytes);
   };
@@ -183,18 +179,12 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
   };
 
   try {
+    survey = surveyInput(o.data, secrets, o.threadedSurvey ?? preferThreadedSurvey(inputBytes));
     let base = 0;
-    let previous: Buffer | undefined;
     let next = 0;
     for await (const chunk of readChunks(o.data)) {
-      const hit = scanner?.feed(chunk);
-      if (hit) {
-        const c = set.canaries[hit.pattern]!;
-        throw new InputError(
-          `${o.data} line ${lineOf(hit.offset, base, splitter.newlines, chunk, previous)}: already contains the secret of canary ${c.id}; ` +
-            'refusing to insert (it would look memorized without being learned; draw other canaries with another --seed)',
-        );
-      }
+      survey.push(chunk);
+      if (survey.match) throw await refuse(survey.match);
       if (parser && !parser.write(chunk)) await new Promise((ok) => parser!.once('drain', ok));
       if (csvError) throw csvError;
       let pos = 0;
@@ -211,10 +201,9 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
         }
       }
       write(chunk.subarray(pos));
-      digests.push(chunk, inserts);
+      outDigest.push(chunk, inserts);
       await drain();
       base += chunk.length;
-      previous = chunk;
       progress.update(`canary insert: ${(base / 2 ** 20).toFixed(0)} / ${(inputBytes / 2 ** 20).toFixed(0)} MiB`);
     }
     splitter.finish();
@@ -223,9 +212,10 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       if (splitter.needsEol) tail.push([0, Buffer.from(splitter.eol!)]);
       while (next < placements.length) tail.push([0, lineFor(placements[next++]!.canary, splitter.eol!)]);
       for (const [, bytes] of tail) write(bytes);
-      digests.push(Buffer.alloc(0), tail);
+      outDigest.push(Buffer.alloc(0), tail);
     }
-    const digest = digests.finish();
+    const surveyed = await survey.result();
+    if (surveyed.match) throw await refuse(surveyed.match);
     if (parser) {
       parser.end();
       await csvDone;
@@ -246,8 +236,8 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       secretSpace: set.secretSpace,
       spaceSize: set.spaceSize,
       spaceSizeLog2: set.spaceSizeLog2,
-      input: { path: o.data, sha256: digest.input, records: splitter.records, format },
-      output: { path: o.out, sha256: digest.output, records: splitter.records + copies, format },
+      input: { path: o.data, sha256: surveyed.sha256, records: splitter.records, format },
+      output: { path: o.out, sha256: outDigest.hex(), records: splitter.records + copies, format },
       ...(textField !== undefined ? { textField } : {}),
       ...(set.kind === 'tabular' ? { labelColumn } : {}),
       ...(mode === 'bernoulli' ? { inclusionProbability: bernoulliInclusion } : {}),
@@ -264,6 +254,7 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
     return manifest;
   } catch (e) {
     parser?.destroy();
+    await survey?.abort();
     await out.abort();
     await manifestWriter.abort();
     progress.done();

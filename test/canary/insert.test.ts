@@ -132,6 +132,22 @@ describe('canary insert', () => {
     expect(existsSync(sub) ? readdirSync(sub) : []).toEqual([]);
   });
 
+  it('the worker-thread survey (large inputs) gives the same manifest and the same refusals', async () => {
+    const data = join(dir, 'notes.jsonl');
+    const run = async (threadedSurvey: boolean) => {
+      const sub = join(dir, `survey-${threadedSurvey}`);
+      const m = await insertCanaries({ data, canaries: ssn, repetitions: [3], references: 2, out: join(sub, 'out.jsonl'), manifest: join(sub, 'manifest.json'), rng: new Rng(8), threadedSurvey });
+      return { ...m, createdAt: '', output: { ...m.output, path: '' } };
+    };
+    expect(await run(true)).toEqual(await run(false));
+    const collide = join(dir, 'collide.jsonl');
+    const sub = join(dir, 'collide-threaded');
+    await expect(
+      insertCanaries({ data: collide, canaries: ssn, repetitions: [1], references: 2, out: join(sub, 'out.jsonl'), manifest: join(sub, 'manifest.json'), rng: new Rng(1), threadedSurvey: true }),
+    ).rejects.toThrow(new RegExp(`collide.jsonl line 4322: already contains the secret of canary ${ssn.canaries[7]!.id}`));
+    expect(existsSync(sub) ? readdirSync(sub) : []).toEqual([]);
+  });
+
   it('a malformed line is an error with its line number, and nothing is written', async () => {
     const data = join(dir, 'broken.jsonl');
     writeFileSync(data, '{"text":"a"}\n{"text":"b"}\n{"text":"c"\n{"text":"d"}\n');

@@ -2,33 +2,55 @@ import { describe, expect, it } from 'vitest';
 import { MultiPatternScanner } from '../../src/canary/scan.js';
 import { Rng } from '../../src/core/rng.js';
 
-/** First match by brute force: the earliest start, any pattern. */
-function naive(text: Buffer, patterns: string[]): { pattern: number; offset: number } | undefined {
-  let best: { pattern: number; offset: number } | undefined;
-  patterns.forEach((p, i) => {
-    const at = text.indexOf(Buffer.from(p));
-    if (at !== -1 && (!best || at < best.offset)) best = { pattern: i, offset: at };
-  });
-  return best;
+function randomText(rng: Rng, alphabet: string, length: number): string {
+  return Array.from({ length }, () => alphabet[rng.int(alphabet.length)]).join('');
+}
+
+/** Feeds `text` in random chunk sizes; the match must be real, and found exactly when one exists. */
+function check(rng: Rng, patterns: string[], text: string, label: string): MultiPatternScanner {
+  const bytes = Buffer.from(text);
+  const exists = patterns.some((p) => text.includes(p));
+  const scanner = new MultiPatternScanner(patterns);
+  let found: { pattern: number; offset: number } | undefined;
+  for (let pos = 0; pos < bytes.length && !found; ) {
+    const size = 1 + rng.int(40);
+    found = scanner.feed(bytes.subarray(pos, pos + size));
+    pos += size;
+  }
+  expect(found !== undefined, label).toBe(exists);
+  if (found) expect(bytes.subarray(found.offset).toString().startsWith(patterns[found.pattern]!), label).toBe(true);
+  return scanner;
 }
 
 describe('multi-pattern secret scan', () => {
-  it('finds the first occurrence wherever chunks are cut, and nothing when absent', () => {
+  it('Wu-Manber: finds a secret wherever chunks are cut, and nothing when absent', () => {
     const rng = new Rng('scan');
+    const strategies = new Set<string>();
     for (let trial = 0; trial < 200; trial++) {
-      const alphabet = '0123456789-ab \n';
-      const patterns = Array.from({ length: 1 + rng.int(20) }, () => Array.from({ length: 1 + rng.int(9) }, () => alphabet[rng.int(alphabet.length)]).join(''));
-      const text = Buffer.from(Array.from({ length: rng.int(400) }, () => alphabet[rng.int(alphabet.length)]).join(''));
-      const expected = naive(text, patterns);
-      const scanner = new MultiPatternScanner(patterns);
-      let found: { pattern: number; offset: number } | undefined;
-      for (let pos = 0; pos < text.length && !found; ) {
-        const size = 1 + rng.int(40);
-        found = scanner.feed(text.subarray(pos, pos + size));
-        pos += size;
-      }
-      expect(found?.offset, `trial ${trial}`).toBe(expected?.offset);
-      if (found) expect(text.subarray(found.offset).toString().startsWith(patterns[found.pattern]!)).toBe(true);
+      const patterns = Array.from({ length: 1 + rng.int(20) }, () => randomText(rng, '0123456789', 1 + rng.int(9)));
+      const text = randomText(rng, '0123456789-ab \n', rng.int(400));
+      strategies.add(check(rng, patterns, text, `trial ${trial}`).strategy());
     }
+    expect(strategies.has('wu-manber')).toBe(true);
+  });
+
+  it('anchored on a rare byte every secret has (like the "-" of an SSN)', () => {
+    const rng = new Rng('anchor');
+    const strategies = new Set<string>();
+    for (let trial = 0; trial < 200; trial++) {
+      const patterns = Array.from({ length: 1 + rng.int(20) }, () => {
+        const a = randomText(rng, '0123', rng.int(4));
+        return `${a}-${randomText(rng, '0123', 1 + rng.int(4))}`;
+      });
+      // Mostly letters, so "-" is the rare byte; some copies of secrets and near misses.
+      let text = randomText(rng, 'abcdefghij 0123', rng.int(500));
+      if (rng.bernoulli(0.5)) {
+        const p = rng.pick(patterns);
+        const at = rng.int(text.length + 1);
+        text = text.slice(0, at) + (rng.bernoulli(0.5) ? p : p.slice(0, -1)) + text.slice(at);
+      }
+      strategies.add(check(rng, patterns, text, `trial ${trial}`).strategy());
+    }
+    expect(strategies.has('anchored')).toBe(true);
   });
 });
