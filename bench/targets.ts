@@ -67,12 +67,23 @@ function startServe(modelDir: string): Promise<{ child: ChildProcess; spec: stri
   });
 }
 
-/** Texts per second of one full scoring pass, after a short warm-up (kernels compiled, connections open). */
-async function textsPerSecond(score: (texts: string[]) => Promise<unknown>, corpus: string[]): Promise<number> {
-  await score(corpus.slice(0, 200));
-  const t0 = performance.now();
-  await score(corpus);
-  return corpus.length / ((performance.now() - t0) / 1000);
+type Score = (texts: string[]) => Promise<unknown>;
+
+/**
+ * Texts per second of each scorer: rounds of one full pass each, interleaved so a burst of load
+ * on a shared machine hits every scorer alike, keeping each scorer's best pass.
+ */
+async function textsPerSecond(scorers: Score[], corpus: string[], rounds = 3): Promise<number[]> {
+  for (const score of scorers) await score(corpus.slice(0, 200)); // warm-up: kernels compiled, connections open
+  const best = scorers.map(() => Infinity);
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < scorers.length; i++) {
+      const t0 = performance.now();
+      await scorers[i]!(corpus);
+      best[i] = Math.min(best[i]!, performance.now() - t0);
+    }
+  }
+  return best.map((ms) => corpus.length / (ms / 1000));
 }
 
 export const targetsSuite: BenchSuite = {
@@ -84,24 +95,22 @@ export const targetsSuite: BenchSuite = {
     const { child, spec } = await startServe(modelDir);
     try {
       const local = await openTarget(modelDir);
-      const localRate = await textsPerSecond((t) => local.scoreTexts(t), corpus);
+      const api = (concurrency: number, promptsPerRequest: number) => openTarget(spec, { concurrency, promptsPerRequest });
+      const [api1, api16, api16b] = [await api(1, 1), await api(16, 1), await api(16, 8)];
+      const [localRate, rate1, rate16, rate16b] = await textsPerSecond(
+        [local, api1, api16, api16b].map((t) => (texts: string[]) => t.scoreTexts(texts)),
+        corpus,
+      );
       await local.close();
-      const rate = async (concurrency: number, promptsPerRequest: number) => {
-        const api = await openTarget(spec, { concurrency, promptsPerRequest });
-        return textsPerSecond((t) => api.scoreTexts(t), corpus);
-      };
-      const rate1 = await rate(1, 1);
-      const rate16 = await rate(16, 1);
-      const rate16b = await rate(16, 8);
       const area = 'targets';
       return [
-        { area, figure: `local target scoring (${textCount} texts, ${tf.getBackend()})`, value: localRate, unit: 'texts/s' },
-        { area, figure: 'serve + openai target, concurrency 1', value: rate1, unit: 'texts/s' },
-        { area, figure: 'serve + openai target, concurrency 16', value: rate16, unit: 'texts/s' },
-        { area, figure: 'serve + openai target, concurrency 16, 8 texts/request (default)', value: rate16b, unit: 'texts/s' },
-        { area, figure: 'API concurrency 16 / concurrency 1', value: rate16 / rate1, unit: 'x' },
-        { area, figure: 'API concurrency 16 / local', value: rate16 / localRate, unit: 'x', target: '>= 0.5', pass: rate16 / localRate >= 0.5 },
-        { area, figure: 'API concurrency 16, 8 texts/request / local', value: rate16b / localRate, unit: 'x', target: '>= 0.5', pass: rate16b / localRate >= 0.5 },
+        { area, figure: `local target scoring (${textCount} texts, ${tf.getBackend()}, best of 3)`, value: localRate!, unit: 'texts/s' },
+        { area, figure: 'serve + openai target, concurrency 1', value: rate1!, unit: 'texts/s' },
+        { area, figure: 'serve + openai target, concurrency 16', value: rate16!, unit: 'texts/s' },
+        { area, figure: 'serve + openai target, concurrency 16, 8 texts/request (default)', value: rate16b!, unit: 'texts/s' },
+        { area, figure: 'API concurrency 16 / concurrency 1', value: rate16! / rate1!, unit: 'x' },
+        { area, figure: 'API concurrency 16 / local', value: rate16! / localRate!, unit: 'x', target: '>= 0.5', pass: rate16! / localRate! >= 0.5 },
+        { area, figure: 'API concurrency 16, 8 texts/request / local', value: rate16b! / localRate!, unit: 'x', target: '>= 0.5', pass: rate16b! / localRate! >= 0.5 },
       ];
     } finally {
       child.kill('SIGTERM');
