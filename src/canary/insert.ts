@@ -1,10 +1,11 @@
 /**
- * Streaming canary insertion (`canary insert`). The input is read once, in chunks: each chunk is
- * hashed, searched for any canary secret (refusing the run if one is there: such a canary would
- * look memorized without being learned), split at record boundaries, and copied verbatim to the
- * output with canary lines spliced in after the chosen records. Memory is bounded by the chunk
- * size and the number of copies, never by the data. The output and the manifest are written to
- * temporary files and appear together only when everything succeeded.
+ * Streaming canary insertion (`canary insert`). The input is read in chunks and copied verbatim
+ * to the output, split at record boundaries, with canary lines spliced in after the chosen
+ * records; beside it the input is hashed and searched for any canary secret (survey.ts, on a
+ * worker thread for large inputs), and the run is refused if one is there: such a canary would
+ * look memorized without being learned. Memory is bounded by the chunk size and the number of
+ * copies, never by the data. The output and the manifest are written to temporary files and
+ * appear together only when everything succeeded.
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -44,8 +45,8 @@ export interface InsertOptions {
   threadedSurvey?: boolean;
 }
 
-/** Output writes are queued up to this many bytes before waiting, so hashing overlaps the disk. */
-const maxQueuedBytes = 16 << 20;
+/** Output writes are queued up to this many bytes before waiting, so the CPU work overlaps the disk. */
+const maxQueuedBytes = 4 << 20;
 
 type Eol = '\n' | '\r\n';
 
