@@ -5,8 +5,10 @@
  * SPKI PEM. Keys come from files or environment variables, never from the repository.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { InputError } from '../core/errors.js';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { AtomicFileWriter, commitAll } from '../core/atomic.js';
+import { InputError, UsageError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 
 export type SigningAlgorithm = 'ecdsa-p256' | 'ed25519';
@@ -36,6 +38,27 @@ export function generateSigningKeyPair(algorithm: SigningAlgorithm = 'ecdsa-p256
     publicKeyPem,
     keyid: sha256Hex(publicKeyPem),
   };
+}
+
+/** Where `writeKeyPair` puts a key pair: DIR/memaudit.key (private) and DIR/memaudit.pub (public). */
+export function keyPairPaths(dir: string): { privateKey: string; publicKey: string } {
+  return { privateKey: join(dir, 'memaudit.key'), publicKey: join(dir, 'memaudit.pub') };
+}
+
+/**
+ * Generates a key pair and writes it atomically: the private key as PKCS#8 PEM with mode 0600,
+ * the public key as SPKI PEM. Refuses to replace an existing pair unless `force`.
+ */
+export async function writeKeyPair(dir: string, algorithm: SigningAlgorithm = 'ecdsa-p256', force = false): Promise<KeyPairPem & { privateKeyPath: string; publicKeyPath: string }> {
+  const paths = keyPairPaths(dir);
+  for (const p of [paths.privateKey, paths.publicKey]) if (existsSync(p) && !force) throw new UsageError(`${p} already exists (use --force to replace the key pair)`);
+  const pair = generateSigningKeyPair(algorithm);
+  const key = new AtomicFileWriter(paths.privateKey, { mode: 0o600 });
+  const pub = new AtomicFileWriter(paths.publicKey, { mode: 0o644 });
+  await key.write(pair.privateKeyPem);
+  await pub.write(pair.publicKeyPem);
+  await commitAll([key, pub]);
+  return { ...pair, privateKeyPath: paths.privateKey, publicKeyPath: paths.publicKey };
 }
 
 /** Which of our algorithms a key is for; anything else (RSA, P-384, ...) is refused. */

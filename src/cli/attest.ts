@@ -1,10 +1,7 @@
 /** `memaudit attest keygen|verify`: signing keys for attestations, and checking an attestation. */
 import type { Argv, CommandModule } from 'yargs';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { AtomicFileWriter, commitAll } from '../core/atomic.js';
-import { ExitCode, UsageError } from '../core/errors.js';
-import { generateSigningKeyPair, loadPublicKey, signingAlgorithms, type SigningAlgorithm } from '../attest/keys.js';
+import { ExitCode } from '../core/errors.js';
+import { loadPublicKey, signingAlgorithms, writeKeyPair, type SigningAlgorithm } from '../attest/keys.js';
 import { readEnvelope, verifyAttestation } from '../attest/verify.js';
 import { runCommand, type GlobalArgs } from './context.js';
 import { emit, renderTable } from './output.js';
@@ -25,15 +22,9 @@ const keygenCommand: CommandModule<GlobalArgs, KeygenArgs> = {
       .option('force', { type: 'boolean', default: false, describe: 'Overwrite an existing key pair' }) as unknown as Argv<KeygenArgs>,
   handler: (args) =>
     runCommand('attest keygen', async () => {
-      const keyPath = join(args.out, 'memaudit.key');
-      const pubPath = join(args.out, 'memaudit.pub');
-      for (const p of [keyPath, pubPath]) if (existsSync(p) && !args.force) throw new UsageError(`${p} already exists (use --force to replace the key pair)`);
-      const pair = generateSigningKeyPair(args.algorithm);
-      const key = new AtomicFileWriter(keyPath, { mode: 0o600 });
-      const pub = new AtomicFileWriter(pubPath, { mode: 0o644 });
-      await key.write(pair.privateKeyPem);
-      await pub.write(pair.publicKeyPem);
-      await commitAll([key, pub]);
+      const pair = await writeKeyPair(args.out, args.algorithm, args.force);
+      const keyPath = pair.privateKeyPath;
+      const pubPath = pair.publicKeyPath;
       emit(args, { privateKey: keyPath, publicKey: pubPath, algorithm: pair.algorithm, keyid: pair.keyid }, () =>
         `${pair.algorithm} key pair written:\n  ${keyPath} (private, mode 0600: sign with --sign-key or $MEMAUDIT_SIGNING_KEY)\n  ${pubPath} (public: give to verifiers)\nkeyid ${pair.keyid}`,
       );

@@ -15,6 +15,7 @@ import { gateCommand } from './gate.js';
 import { attestCommand } from './attest.js';
 import { auditLogCommand } from './audit-log.js';
 import { trainCommand } from './train.js';
+import { demoCommand } from './demo.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<GlobalArgs, any>[] = [
@@ -29,4 +30,5 @@ export const commands: CommandModule<GlobalArgs, any>[] = [
   attestCommand,
   auditLogCommand,
   trainCommand,
+  demoCommand,
 ];
