@@ -26,13 +26,23 @@ export function disposeBatch(batch: Batch): void {
   tf.dispose([batch.x, batch.targets, batch.rowWeights]);
 }
 
-/** Examples of similar length padded together: `padIndex` [size * T] indexes positions (P = the zero row). */
+/**
+ * Examples of similar length padded together to T positions each. Two position indices feed the
+ * per-example products (layers.ts), both for gathering rows of a [P, .] tensor:
+ * - `rowIndex` [size * T], example-major (example k's positions at k*T...), padded with the
+ *   example's OWN first position (always finite when the example is; the other operand is zero there);
+ * - `timeMajorIndex` [T * size], position-major (position t of example k at t*size + k), padded
+ *   with P, the index of a zero row the caller appends.
+ */
 export interface Bucket {
   /** Example indices (int32 [size, 1]), for gathering and scattering per-example values. */
   examples: tf.Tensor2D;
+  /** The same on the host. */
+  hostExamples: Int32Array;
   size: number;
   T: number;
-  padIndex: tf.Tensor1D;
+  rowIndex: tf.Tensor1D;
+  timeMajorIndex: tf.Tensor1D;
 }
 
 /**
@@ -132,17 +142,26 @@ export class Grouping {
     const P = this.numRows * m;
     const out = groups.map((examples) => {
       const T = this.counts[examples[0]!]! * m;
-      const idx = new Int32Array(examples.length * T).fill(P);
+      const size = examples.length;
+      const own = new Int32Array(size * T);
+      const timeMajor = new Int32Array(T * size).fill(P);
       examples.forEach((i, k) => {
         const first = this.starts[i]! * m;
         const n = this.counts[i]! * m;
-        for (let t = 0; t < n; t++) idx[k * T + t] = first + t;
+        own.fill(first, k * T, (k + 1) * T);
+        for (let t = 0; t < n; t++) {
+          own[k * T + t] = first + t;
+          timeMajor[t * size + k] = first + t;
+        }
       });
+      const hostExamples = Int32Array.from(examples);
       return {
-        examples: tf.keep(tf.tensor2d(Int32Array.from(examples), [examples.length, 1], 'int32')),
-        size: examples.length,
+        examples: tf.keep(tf.tensor2d(hostExamples, [size, 1], 'int32')),
+        hostExamples,
+        size,
         T,
-        padIndex: tf.keep(tf.tensor1d(idx, 'int32')),
+        rowIndex: tf.keep(tf.tensor1d(own, 'int32')),
+        timeMajorIndex: tf.keep(tf.tensor1d(timeMajor, 'int32')),
       };
     });
     this.bucketCache.set(m, out);
@@ -183,7 +202,7 @@ export class Grouping {
   dispose(): void {
     for (const e of this.cache.values()) tf.dispose([e.posSeg, ...(e.padIndex ? [e.padIndex] : [])]);
     this.cache.clear();
-    for (const list of this.bucketCache.values()) for (const b of list) tf.dispose([b.examples, b.padIndex]);
+    for (const list of this.bucketCache.values()) for (const b of list) tf.dispose([b.examples, b.rowIndex, b.timeMajorIndex]);
     this.bucketCache.clear();
   }
 }

@@ -1,9 +1,11 @@
 /**
  * The per-example clipping engine (reference/dpsgd.md sections 6-8). It runs its own functional
- * forward pass over the model's layers (with the layers' own weights), adds a zero tap to every
- * trainable layer's pre-activation, and takes ONE tf.grads of L = sum_i loss_i with respect to
- * the taps: that gives every layer's output gradient G while tfjs skips the weight gradients
- * (not on a path from the taps). The per-layer formulas (layers.ts) turn A and G into
+ * forward pass over the model's layers (with the layers' own weights), taps every trainable
+ * layer's pre-activation, and takes ONE tf.grads of L = sum_i loss_i: that gives every layer's
+ * output gradient G while tfjs skips the weight gradients (not on a path from the taps). A tap is
+ * an identity with a custom gradient that records dL/d(pre-activation); the differentiated input
+ * is a single zero scalar added at the first tapped layer, so every tap lies on its path (zero
+ * tap TENSORS, one per layer, would cost a fill and an add over every activation). The per-layer formulas (layers.ts) turn A and G into
  * per-example squared norms; c_i = min(1, C / ||g_i||) (0 when not finite); and the clipped sum
  * is one matmul or scatter per layer. Per-example gradients are never materialized for the
  * whole model.
@@ -33,6 +35,24 @@ export interface ClippedGradients {
   norms: Float32Array;
   /** sum_i loss_i over the batch. */
   lossSum: number;
+}
+
+/** What one tapped pass records: the scalar it differentiates, each tapped layer's G and saved tensors. */
+interface TapPass {
+  origin: tf.Scalar;
+  grads: (tf.Tensor | undefined)[];
+  saved: Saved[];
+}
+
+/** Identity whose gradient records dy (tf.keep'd: tf.grads disposes what it creates). */
+function recordingTap(record: (dy: tf.Tensor) => void): (z: tf.Tensor) => tf.Tensor {
+  return tf.customGrad(((z: tf.Tensor) => ({
+    value: tf.reshape(z, z.shape), // a new tensor sharing z's data (no copy)
+    gradFunc: (dy: tf.Tensor) => {
+      record(tf.keep(tf.reshape(dy, dy.shape)));
+      return tf.reshape(dy, dy.shape);
+    },
+  })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (z: tf.Tensor) => tf.Tensor;
 }
 
 export interface MeanGradients {
@@ -113,17 +133,22 @@ export class ClippingEngine {
   }
 
   /** Logits [R, classes] of the rows (the final softmax is fused into the loss). */
-  forward(batch: Batch, taps?: tf.Tensor[], saved?: Saved[], seed?: number): tf.Tensor2D {
+  forward(batch: Batch, pass?: TapPass, seed?: number): tf.Tensor2D {
     let x = batch.x;
     let t = 0;
     this.ops.forEach((op, i) => {
       const tapIndex = op.params.length > 0 ? t++ : -1;
       const wantInputGrad = t > (tapIndex >= 0 ? 1 : 0); // a trainable op came before this one
+      let tap: ((z: tf.Tensor) => tf.Tensor) | undefined;
+      if (pass && tapIndex >= 0) {
+        const record = recordingTap((dy) => (pass.grads[tapIndex] = dy));
+        tap = tapIndex === 0 ? (z) => record(tf.add(z, pass.origin)) : record;
+      }
       x = op.forward(x, {
         wantInputGrad,
-        wantWeightGrads: !taps,
-        tap: taps && tapIndex >= 0 ? taps[tapIndex] : undefined,
-        save: saved && tapIndex >= 0 ? saved[tapIndex] : undefined,
+        wantWeightGrads: !pass,
+        tap,
+        save: pass && tapIndex >= 0 ? pass.saved[tapIndex] : undefined,
         skipActivation: i === this.ops.length - 1,
         seed: seed === undefined ? undefined : seed + i,
         hostIds: i === this.firstOp ? batch.hostIds : undefined,
@@ -145,7 +170,7 @@ export class ClippingEngine {
     let lossSum = 0;
     const grads = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
-        const sum = this.lossSum(this.forward(batch, undefined, undefined, seed), batch);
+        const sum = this.lossSum(this.forward(batch, undefined, seed), batch);
         return tf.div(sum, batch.numExamples) as tf.Scalar;
       }, this.params.map((p) => p.variable));
       lossSum = (value.dataSync()[0] ?? NaN) * batch.numExamples;
@@ -162,17 +187,19 @@ export class ClippingEngine {
     const B = batch.numExamples;
     if (B === 0) return { sums: this.params.map((p) => tf.zerosLike(p.variable)), norms: new Float32Array(0), lossSum: 0 };
     const grouping = new Grouping(batch.segments, B);
-    const saved: Saved[] = this.tapped.map(() => ({}));
+    const pass: TapPass = { origin: tf.scalar(0), grads: this.tapped.map(() => undefined), saved: this.tapped.map(() => ({})) };
     const states: PerExample[] = [];
     let lossSum = 0;
     let norms = new Float32Array(B);
     try {
       const sums = tf.tidy(() => {
-        const R = batch.segments.length;
-        const taps = this.tapped.map((i) => tf.zeros([R, ...(this.ops[i]!.layer.outputShape as number[]).slice(1)]));
-        const { value, grads } = tf.valueAndGrads((...t: tf.Tensor[]) => this.lossSum(this.forward(batch, t, saved, seed), batch))(taps);
+        const { value } = tf.valueAndGrads((o: tf.Tensor) => this.lossSum(this.forward(batch, { ...pass, origin: o as tf.Scalar }, seed), batch))([pass.origin]);
         lossSum = value.dataSync()[0] ?? NaN;
-        this.tapped.forEach((opIndex, k) => states.push(this.ops[opIndex]!.perExample!(saved[k]!, grads[k]!, grouping, this.options)));
+        this.tapped.forEach((opIndex, k) => {
+          const G = pass.grads[k];
+          if (!G) throw new Error(`clipping engine: no output gradient recorded for layer "${this.ops[opIndex]!.name}"`);
+          states.push(this.ops[opIndex]!.perExample!(pass.saved[k]!, G, grouping, this.options));
+        });
         const total = tf.addN(states.map((s) => s.normsSq));
         const normsSq = total.dataSync() as Float32Array;
         norms = normsSq.map(Math.sqrt);
@@ -182,7 +209,9 @@ export class ClippingEngine {
       return { sums, norms, lossSum };
     } finally {
       for (const s of states) s.dispose();
-      for (const rec of saved) tf.dispose(Object.values(rec).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+      // The batch input may be among the saved tensors (a first Dense layer's A): its owner disposes it.
+      for (const rec of pass.saved) tf.dispose(Object.values(rec).filter((v): v is tf.Tensor => v instanceof tf.Tensor && v !== batch.x));
+      tf.dispose([pass.origin, ...pass.grads.filter((g): g is tf.Tensor => g !== undefined)]);
       grouping.dispose();
     }
   }

@@ -25,8 +25,12 @@ export interface Saved {
 }
 
 export interface ForwardOptions {
-  /** Zero tensor added to the pre-activation (the engine differentiates the loss with respect to it). */
-  tap?: tf.Tensor;
+  /**
+   * The engine's tap on the pre-activation: the op passes its pre-activation through it and
+   * continues with the result (same values). The tap records dL/d(pre-activation) during the
+   * engine's backward pass.
+   */
+  tap?: (z: tf.Tensor) => tf.Tensor;
   /** Where to record tensors for the per-example formulas (kept past tf.grads). */
   save?: Saved;
   /** The final softmax is fused into the loss (log-softmax of the logits). */
@@ -120,8 +124,10 @@ function dense(layer: tf.layers.Layer): LayerOp {
       let z: tf.Tensor = linear(x2, kernel.read() as tf.Tensor2D, wantInputGrad, wantWeightGrads && params.length > 0);
       if (bias) z = tf.add(z, bias.read());
       if (x.rank !== 2) z = z.reshape(outShape);
-      if (tap) z = tf.add(z, tap);
-      if (save) save.A = tf.keep(x.clone()); // a clone: x may be the caller's batch input, which the engine must not dispose
+      if (tap) z = tap(z);
+      // Kept, not cloned (a copy costs a pass over A); x may be the batch input, which the engine
+      // leaves to its owner when it disposes the saved tensors.
+      if (save) save.A = tf.keep(x);
       if (skipActivation || !act.fn || act.name === 'linear') return z;
       return act.fn.apply(z);
     },
@@ -151,36 +157,38 @@ function dense(layer: tf.layers.Layer): LayerOp {
       // Examples with several positions: grad_i = A_i^T G_i = sum over its positions of a_t g_t^T.
       const gb = bias ? tf.keep(grouping.segmentSum(G2, m)) : undefined; // per-example bias gradient: sum over positions, THEN square
       if (B * d * p <= options.maxInstantiateElements) {
-        // Instantiate every A_i^T G_i [d, p] in ONE op: a depthwise convolution whose channels are
-        // the examples of a bucket (input A^T laid out [1, T, d, examples], filter G laid out
-        // [T, 1, examples, p]) computes out[x, i, j] = sum_t A_i[t, x] G_i[t, j]. On wasm this runs
-        // on XNNPACK at about twice the cost of the plain weight-gradient product, whereas batched
-        // matMuls and per-example loops are 5-10x slower. Their c-weighted sum is the clipped sum
-        // (no second product over positions: Bu et al.'s "MixOpt").
-        const Az = tf.concat([A2, tf.zeros([1, d])], 0) as tf.Tensor2D;
+        // Instantiate every A_i^T G_i [d, p] with one op per bucket of similar-length examples: a
+        // depthwise convolution whose channels are the bucket's examples (input A laid out
+        // [1, T, d, examples], filter G laid out [T, 1, examples, p]) computes
+        // out[x, k, j] = sum_t A_k[t, x] G_k[t, j]. On wasm this runs on XNNPACK at about the cost
+        // of the plain weight-gradient product, whereas batched matMuls and per-example loops are
+        // 5-10x slower. Their c-weighted sum is the clipped sum (no second product over positions:
+        // Bu et al.'s "MixOpt"). Layouts come straight from row gathers (no zero-padded copy of A:
+        // padding rows of A repeat the example's own row and meet zero rows of G).
         const Gz = tf.concat([G2, tf.zeros([1, p])], 0) as tf.Tensor2D;
         const parts = grouping.buckets(m).map((bucket) => {
           const { size, T } = bucket;
-          const Ab = rows(Az, bucket.padIndex).reshape([size, T, d]);
-          const Gb = rows(Gz, bucket.padIndex).reshape([size, T, p]);
+          const Ab = rows(A2, bucket.rowIndex).reshape([size, T, d]);
           const x = tf.transpose(Ab, [1, 2, 0]).reshape([1, T, d, size]) as tf.Tensor4D;
-          const f = tf.transpose(Gb, [1, 0, 2]).reshape([T, 1, size, p]) as tf.Tensor4D;
+          const f = rows(Gz, bucket.timeMajorIndex).reshape([T, 1, size, p]) as tf.Tensor4D;
           const grads = tf.keep(tf.depthwiseConv2d(x, f, 1, 'valid').reshape([d, size, p]) as tf.Tensor3D);
           return { bucket, grads };
         });
-        let normsSq: tf.Tensor1D = tf.zeros([B]);
-        for (const { bucket, grads } of parts) normsSq = normsSq.add(tf.scatterND(bucket.examples, grads.square().sum([0, 2]), [B]));
+        // Squared norms: reduce the innermost axis first (wasm reduces other axes by transposing
+        // the whole block), then the small [d, size] rest; one scatter for all buckets.
+        const bucketNorms = tf.concat(parts.map(({ grads }) => grads.square().sum(2).sum(0)));
+        const order = tf.concat(parts.map(({ bucket }) => bucket.examples)) as tf.Tensor2D;
+        let normsSq = tf.scatterND(order, bucketNorms, [B]) as tf.Tensor1D;
         if (gb) normsSq = normsSq.add(gb.square().sum(1));
         normsSq = tf.keep(normsSq);
         return {
           normsSq,
           clippedSum(c) {
-            let W: tf.Tensor = tf.zeros([d, p]);
-            for (const { bucket, grads } of parts) {
+            const terms = parts.map(({ bucket, grads }) => {
               const cb = tf.gatherND(c, bucket.examples).reshape([1, bucket.size, 1]);
-              W = W.add(tf.mul(grads, cb).sum(1));
-            }
-            const out: tf.Tensor[] = [W];
+              return tf.mul(grads, cb).sum(1);
+            });
+            const out: tf.Tensor[] = [terms.length === 1 ? terms[0]! : tf.addN(terms)];
             if (gb) out.push(tf.matMul(c.reshape([1, B]) as tf.Tensor2D, gb).reshape([p]));
             return out;
           },
@@ -220,9 +228,9 @@ function embedding(layer: tf.layers.Layer): LayerOp {
       const e = table.shape[1]!;
       const ids = (x.dtype === 'int32' ? x : x.toInt()).reshape([-1]) as tf.Tensor1D;
       let h: tf.Tensor = lookup(table.read() as tf.Tensor2D, ids, wantWeightGrads && params.length > 0).reshape([...x.shape, e]);
-      if (tap) h = tf.add(h, tap);
+      if (tap) h = tap(h);
       if (save) {
-        save.ids = tf.keep(ids.clone());
+        save.ids = tf.keep(ids);
         if (hostIds) save.hostIds = hostIds;
       }
       return h;
@@ -294,7 +302,7 @@ function layerNormalization(layer: tf.layers.Layer): LayerOp {
       let y: tf.Tensor = xhat;
       if (gamma) y = tf.mul(y, gamma.read());
       if (beta) y = tf.add(y, beta.read());
-      if (tap) y = tf.add(y, tap);
+      if (tap) y = tap(y);
       if (save) save.xhat = tf.keep(xhat);
       return y;
     },
