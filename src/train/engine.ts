@@ -4,8 +4,9 @@
  * layer's pre-activation, and takes ONE tf.grads of L = sum_i loss_i: that gives every layer's
  * output gradient G while tfjs skips the weight gradients (not on a path from the taps). A tap is
  * an identity with a custom gradient that records dL/d(pre-activation); the differentiated input
- * is a single zero scalar added at the first tapped layer, so every tap lies on its path (zero
- * tap TENSORS, one per layer, would cost a fill and an add over every activation). The per-layer formulas (layers.ts) turn A and G into
+ * is a single scalar that the first tap takes as a second (unused) input, so every tap lies on
+ * its path (zero tap TENSORS added to each pre-activation would cost a fill, an add and a
+ * reduction over every activation). The per-layer formulas (layers.ts) turn A and G into
  * per-example squared norms; c_i = min(1, C / ||g_i||) (0 when not finite); and the clipped sum
  * is one matmul or scatter per layer. Per-example gradients are never materialized for the
  * whole model.
@@ -44,15 +45,24 @@ interface TapPass {
   saved: Saved[];
 }
 
-/** Identity whose gradient records dy (tf.keep'd: tf.grads disposes what it creates). */
-function recordingTap(record: (dy: tf.Tensor) => void): (z: tf.Tensor) => tf.Tensor {
-  return tf.customGrad(((z: tf.Tensor) => ({
-    value: tf.reshape(z, z.shape), // a new tensor sharing z's data (no copy)
-    gradFunc: (dy: tf.Tensor) => {
-      record(tf.keep(tf.reshape(dy, dy.shape)));
-      return tf.reshape(dy, dy.shape);
-    },
-  })) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (z: tf.Tensor) => tf.Tensor;
+/**
+ * Identity on z whose gradient records dy (tf.keep'd: tf.grads disposes what it creates). With
+ * `origin`, the tap also takes the scalar tf.grads differentiates, so the backward pass runs
+ * through it (origin's own gradient is a dummy zero: nothing reads it).
+ */
+function recordingTap(record: (dy: tf.Tensor) => void, origin?: tf.Scalar): (z: tf.Tensor) => tf.Tensor {
+  const f = tf.customGrad(((...args: tf.Tensor[]) => {
+    const z = args[0]!;
+    return {
+      value: tf.reshape(z, z.shape), // a new tensor sharing z's data (no copy)
+      gradFunc: (dy: tf.Tensor) => {
+        record(tf.keep(tf.reshape(dy, dy.shape)));
+        const dz = tf.reshape(dy, dy.shape);
+        return origin ? [dz, tf.zerosLike(origin)] : dz;
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...x: tf.Tensor[]) => tf.Tensor;
+  return origin ? (z) => f(z, origin) : (z) => f(z);
 }
 
 export interface MeanGradients {
@@ -141,8 +151,7 @@ export class ClippingEngine {
       const wantInputGrad = t > (tapIndex >= 0 ? 1 : 0); // a trainable op came before this one
       let tap: ((z: tf.Tensor) => tf.Tensor) | undefined;
       if (pass && tapIndex >= 0) {
-        const record = recordingTap((dy) => (pass.grads[tapIndex] = dy));
-        tap = tapIndex === 0 ? (z) => record(tf.add(z, pass.origin)) : record;
+        tap = recordingTap((dy) => (pass.grads[tapIndex] = dy), tapIndex === 0 ? pass.origin : undefined);
       }
       x = op.forward(x, {
         wantInputGrad,
