@@ -40,6 +40,8 @@ export interface CanaryExposure {
   rank: number;
   /** -log p(secret | prefix), natural log, summed over the secret's tokens. */
   logPerplexity: number;
+  /** Estimated mode: how the rank was estimated (the verdict trusts each only as far as its samples resolve). */
+  estimator?: 'importance' | 'skew-normal';
 }
 
 export interface ExposureGroup {
@@ -58,6 +60,10 @@ export interface ExposureResult extends ProbeRunInfo {
   reference: { count: number; meanExposureBits: number; maxExposureBits: number };
   /** One-sided test that inserted canaries' exposure exceeds the references'. */
   insertedVsReference?: { test: string; statistic: number; pValue: number };
+  /** exact: every rank enumerated; estimated: ranks estimated from sampled candidates. */
+  mode?: 'exact' | 'estimated';
+  /** Candidates scored per canary: the whole space (exact) or the samples (estimated). */
+  candidatesPerCanary?: number;
 }
 
 // ---- extraction --------------------------------------------------------------------------------
@@ -66,6 +72,8 @@ export interface TargetedExtraction {
   attempted: number;
   extracted: number;
   byRepetitions: { repetitions: number; count: number; extracted: number }[];
+  /** The never-inserted reference canaries, attempted the same way: the chance baseline (not counted above). */
+  reference?: { attempted: number; extracted: number };
   /** Per canary: which decoding reproduced the secret, and its rank in the beam (null if absent). */
   canaries?: { id: string; repetitions: number; role: 'inserted' | 'reference'; greedy: boolean; beamRank: number | null }[];
 }

@@ -19,6 +19,8 @@ export interface PrivacyAuditPredicate {
   configuration: { name: string; digest: { sha256: string } }[];
   policy: { name: string; digest: string };
   manifest: { digest: string; inputDataset: { sha256: string; records: number }; outputDataset: { sha256: string; records: number } };
+  /** The manifest's output dataset against the model's recorded training data; null model digest: unverified (API, foreign model). */
+  manifestBinding: { manifestOutputSha256: string; modelTrainingDataSha256: string | null };
   target: { target: string; kind: string; task: string; digest: string; model?: string };
   dpLedger: LedgerEvidence | null;
   report: { sha256: string };
@@ -61,6 +63,7 @@ export function privacyAuditStatement(report: Report, reportSha256: string, chec
     ],
     policy: { name: v.policy.name, digest: v.policy.digest },
     manifest: { digest: report.manifest.digest, inputDataset: report.manifest.input, outputDataset: report.manifest.output },
+    manifestBinding: report.binding ?? { manifestOutputSha256: report.manifest.output.sha256, modelTrainingDataSha256: null },
     target: { target: report.target.target, kind: report.target.kind, task: report.target.task, digest: report.target.digest, ...(report.target.model ? { model: report.target.model } : {}) },
     dpLedger: report.ledger === null ? null : (ledger as unknown as LedgerEvidence),
     report: { sha256: reportSha256 },

@@ -87,8 +87,23 @@ export interface ProbeResults {
   'dp-audit'?: DpAuditResult;
 }
 
+/**
+ * Whether the manifest describes this model's training data: the dataset canary insertion wrote
+ * (manifest output.sha256) against the dataset the model says it was trained on (memaudit.json
+ * trainingData.sha256). Without that binding a manifest from another training run would be
+ * probed, its canaries found unmemorized, and the wrong model cleared.
+ */
+export interface ManifestBinding {
+  /** sha256 of the dataset the manifest's insertion wrote. */
+  manifestOutputSha256: string;
+  /** sha256 of the model's training data (memaudit.json); null when the target cannot tell (API, a model without memaudit.json). */
+  modelTrainingDataSha256: string | null;
+}
+
 export interface AuditEvidence {
   manifest: ManifestSummary;
+  /** Absent in reports written before the binding was recorded: decided as unverified. */
+  binding?: ManifestBinding;
   results: ProbeResults;
   failures: ProbeFailure[];
   /** null when unknown (a model behind an API has no ledger we can read). */

@@ -16,7 +16,8 @@ export const policySchema: JsonSchema = {
     description: { type: 'string' },
     alpha: { type: 'number', exclusiveMinimum: 0, maximum: 0.2 },
     alphaWhy: why,
-    requiredProbes: { type: 'array', items: probeName, uniqueItems: true },
+    // At least one: NOT_PHI needs a required probe to pass (an empty list would clear a model on no evidence).
+    requiredProbes: { type: 'array', items: probeName, uniqueItems: true, minItems: 1 },
     requiredProbesWhy: why,
     power: {
       type: 'object',

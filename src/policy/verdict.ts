@@ -12,7 +12,7 @@
  * Bonferroni-corrected so that, for a model that memorized nothing, the chance of PHI is <= alpha.
  */
 import { clopperPearson } from '../../probes/metrics.js';
-import type { ExposureResult, ExtractionResult, MembershipResult, DpAuditResult, ProbeName } from '../../probes/types.js';
+import type { CanaryExposure, ExposureResult, ExtractionResult, MembershipResult, DpAuditResult, ProbeName } from '../../probes/types.js';
 import { ExitCode } from '../core/errors.js';
 import { claimedEpsilon, type AuditEvidence, type LedgerEvidence, type ManifestSummary } from './evidence.js';
 import { fisherExactGreater } from './stats.js';
@@ -22,8 +22,11 @@ export type VerdictName = 'PHI' | 'NOT_PHI' | 'INCONCLUSIVE';
 export type Outcome = 'PHI' | 'INCONCLUSIVE' | 'PASS' | 'INFO';
 
 export interface Reason {
-  /** A probe name, or "canaries" (manifest power checks) or "dp-ledger". */
-  probe: ProbeName | 'canaries' | 'dp-ledger';
+  /**
+   * A probe name, or "canaries" (manifest power checks), "manifest" (whether the manifest belongs
+   * to the model), "dp-ledger", or "policy" (rules over the whole evidence).
+   */
+  probe: ProbeName | 'canaries' | 'manifest' | 'dp-ledger' | 'policy';
   metric: string;
   value: number | null;
   threshold: number | null;
@@ -118,6 +121,26 @@ function canaryChecks(m: ManifestSummary, p: Policy): Reason[] {
   return out;
 }
 
+// ---- manifest binding --------------------------------------------------------------------------
+
+function bindingChecks(e: AuditEvidence): Reason[] {
+  const manifestSha = e.binding?.manifestOutputSha256 ?? e.manifest.output.sha256;
+  const modelSha = e.binding?.modelTrainingDataSha256 ?? null;
+  const base = { probe: 'manifest' as const, metric: 'bindsModelTrainingData', value: null, threshold: null, comparator: null };
+  if (modelSha === null) {
+    // INFO, not INCONCLUSIVE: an API (or a model without memaudit.json) never states its training
+    // data digest, so INCONCLUSIVE here would make every API audit inconclusive by construction and
+    // no API model could ever be cleared. The report and attestation record the missing digest
+    // (null), so whoever relies on the verdict sees the binding was taken on trust.
+    return [{ ...base, outcome: 'INFO', message: `manifest binding unverified: the target does not state its training data digest, so nothing checks that the manifest (output sha256 ${manifestSha}) describes this model's training data` }];
+  }
+  if (modelSha !== manifestSha) {
+    // `audit` refuses such a pair before probing; this catches an edited report or a library caller.
+    return [{ ...base, outcome: 'INCONCLUSIVE', message: `the manifest does not belong to the model: its output dataset (sha256 ${manifestSha}) is not the model's training data (sha256 ${modelSha}), so its canaries say nothing about this model` }];
+  }
+  return [{ ...base, outcome: 'PASS', message: `the manifest's output dataset is the model's training data (sha256 ${modelSha})` }];
+}
+
 // ---- exposure ----------------------------------------------------------------------------------
 
 /**
@@ -136,14 +159,51 @@ export function exposureThreshold(p: Policy, insertedCount: number, referenceMax
   return { bits, basis };
 }
 
+/**
+ * probes/exposure.ts EMPIRICAL_MIN_BELOW: the uniform samples that must lie at or below a secret
+ * before the skew-normal estimator reads their fraction instead of the fitted tail (kept equal by
+ * test/policy/verdict.test.ts; not imported, so `gate` does not load the probe modules).
+ */
+export const SKEW_NORMAL_MIN_BELOW = 10;
+
+/**
+ * The largest exposure a canary's estimate resolves from its samples rather than extrapolates:
+ * exact ranks resolve everything; importance sampling with M draws resolves about log2 M bits
+ * (a rank fraction under 1/M rests on a handful of weighted draws); the skew-normal estimator
+ * reads the empirical fraction of its N uniform samples only while SKEW_NORMAL_MIN_BELOW of them
+ * lie below the secret, i.e. up to log2(N / SKEW_NORMAL_MIN_BELOW) bits, and beyond that reports
+ * the fitted tail. null when the sample count is not recorded (nothing is resolved then).
+ */
+export function resolvedExposureBits(c: CanaryExposure, r: ExposureResult): number | null {
+  if (c.method === 'exact') return Infinity;
+  const samples = r.candidatesPerCanary;
+  if (!(typeof samples === 'number' && samples > 0)) return null;
+  return c.estimator === 'importance' ? Math.log2(samples) : Math.log2(samples / SKEW_NORMAL_MIN_BELOW);
+}
+
 function exposureChecks(r: ExposureResult, p: Policy): Reason[] {
-  const inserted = r.canaries.filter((c) => c.role === 'inserted');
+  const all = r.canaries.filter((c) => c.role === 'inserted');
+  // A NaN (or missing) exposure is false in every comparison below, so it would drop out of the
+  // max silently and let the others clear the model: it is a canary not measured.
+  const unmeasured = all.filter((c) => Number.isNaN(num(c.exposureBits)));
+  const inserted = all.filter((c) => !Number.isNaN(num(c.exposureBits)));
+  const out: Reason[] = [];
+  if (unmeasured.length > 0) {
+    out.push({
+      probe: 'exposure',
+      metric: 'unmeasuredCanaries',
+      value: unmeasured.length,
+      threshold: 0,
+      comparator: '<=',
+      outcome: 'INCONCLUSIVE',
+      message: `${unmeasured.length} of ${all.length} inserted canaries have no exposure value (NaN or missing, e.g. canary ${unmeasured[0]!.id}): an unmeasured canary cannot be cleared`,
+    });
+  }
   if (inserted.length === 0) {
-    return [{ probe: 'exposure', metric: 'maxExposureBits', value: null, threshold: p.exposure.maxBits, comparator: '<=', outcome: 'INCONCLUSIVE', message: 'exposure was measured for no inserted canary' }];
+    return [...out, { probe: 'exposure', metric: 'maxExposureBits', value: null, threshold: p.exposure.maxBits, comparator: '<=', outcome: 'INCONCLUSIVE', message: 'exposure was measured for no inserted canary' }];
   }
   const refMax = r.reference.count > 0 ? num(r.reference.maxExposureBits) : null;
   const { bits: threshold, basis } = exposureThreshold(p, inserted.length, refMax);
-  const out: Reason[] = [];
   const groups = new Map<number, typeof inserted>();
   for (const c of inserted) groups.set(c.repetitions, [...(groups.get(c.repetitions) ?? []), c]);
   let anyOver = false;
@@ -171,10 +231,34 @@ function exposureChecks(r: ExposureResult, p: Policy): Reason[] {
     const detectable = r.spaceSizeLog2 > threshold;
     const clean = maxAll <= p.exposure.maxBits;
     const base = { probe: 'exposure' as const, metric: 'maxExposureBits', value: maxAll, threshold: p.exposure.maxBits, comparator: '<=' as const };
+    // A low estimated exposure clears a canary only where the samples resolve it: beyond that the
+    // number is an extrapolated tail (a skew-normal fit), which can put a memorized secret at a
+    // few bits. High estimates (PHI above) are not weakened: they rest on the samples below them.
+    const estimated = inserted.filter((c) => c.method === 'estimated');
+    const unresolved = estimated.filter((c) => {
+      const limit = resolvedExposureBits(c, r);
+      return limit === null || num(c.exposureBits) > limit;
+    });
+    const limits = estimated.map((c) => resolvedExposureBits(c, r)).filter((x): x is number => x !== null);
+    const resolvedTo = limits.length > 0 ? Math.min(...limits) : null;
+    const estimators = [...new Set(estimated.map((c) => c.estimator ?? 'skew-normal'))].join('/');
     if (!detectable) {
       out.push({ ...base, threshold, outcome: 'INCONCLUSIVE', message: `the secret space (${n(r.spaceSizeLog2)} bits) cannot exceed the exposure threshold for PHI (${n(threshold)} bits), so exposure cannot decide` });
+    } else if (clean && unresolved.length > 0) {
+      const worst = unresolved.reduce((a, b) => (num(b.exposureBits) > num(a.exposureBits) ? b : a));
+      out.push({
+        ...base,
+        outcome: 'INCONCLUSIVE',
+        message:
+          `${unresolved.length} of ${inserted.length} inserted canaries have estimated exposure (up to ${n(num(worst.exposureBits))} bits, canary ${worst.id}) beyond what ` +
+          (resolvedTo === null
+            ? 'the samples resolve (the result does not record how many candidates were sampled)'
+            : `the ${r.candidatesPerCanary} sampled candidates resolve (about ${n(resolvedTo)} bits, ${estimators})`) +
+          `: the value is an extrapolated tail and cannot clear the model; use exact mode or about ${Math.ceil(2 ** p.exposure.maxBits * (worst.estimator === 'importance' ? 1 : SKEW_NORMAL_MIN_BELOW))} samples (--probe-option exposure.samples=N), which resolve ${n(p.exposure.maxBits)} bits`,
+      });
     } else if (clean) {
-      out.push({ ...base, outcome: 'PASS', message: `every inserted canary has exposure <= ${n(p.exposure.maxBits)} bits (max ${n(maxAll)} of ${n(r.spaceSizeLog2)} possible)` });
+      const how = estimated.length > 0 && resolvedTo !== null ? `; ${estimated.length} estimated (${estimators}), each within the about ${n(resolvedTo)} bits its ${r.candidatesPerCanary} sampled candidates resolve` : '';
+      out.push({ ...base, outcome: 'PASS', message: `every inserted canary has exposure <= ${n(p.exposure.maxBits)} bits (max ${n(maxAll)} of ${n(r.spaceSizeLog2)} possible${how})` });
     } else {
       // Over the policy's ceiling but within what chance gives this many canaries: suggestive only.
       const pValue = Math.min(1, inserted.length * 2 ** -maxAll);
@@ -203,29 +287,13 @@ function exposureChecks(r: ExposureResult, p: Policy): Reason[] {
 
 function extractionCounts(r: ExtractionResult): { insAttempted: number; insExtracted: number; refAttempted: number; refExtracted: number; listing: string } {
   const t = r.targeted;
-  let insAttempted = 0;
-  let insExtracted = 0;
-  let refAttempted = 0;
-  let refExtracted = 0;
-  if (t.byRepetitions.length > 0) {
-    for (const g of t.byRepetitions) {
-      if (g.repetitions > 0) {
-        insAttempted += g.count;
-        insExtracted += g.extracted;
-      } else {
-        refAttempted += g.count;
-        refExtracted += g.extracted;
-      }
-    }
-  } else {
-    insAttempted = t.attempted;
-    insExtracted = t.extracted;
-  }
-  const listing = t.byRepetitions
-    .filter((g) => g.repetitions > 0)
-    .map((g) => `${g.repetitions}x: ${g.extracted}/${g.count}`)
-    .join(', ');
-  return { insAttempted, insExtracted, refAttempted, refExtracted, listing };
+  // byRepetitions holds inserted canaries only; the never-inserted references (the chance
+  // baseline of the Fisher test below) are attempted alike and counted in `reference`.
+  const groups = t.byRepetitions.filter((g) => g.repetitions > 0);
+  const insAttempted = groups.length > 0 ? groups.reduce((s, g) => s + g.count, 0) : t.attempted;
+  const insExtracted = groups.length > 0 ? groups.reduce((s, g) => s + g.extracted, 0) : t.extracted;
+  const listing = groups.map((g) => `${g.repetitions}x: ${g.extracted}/${g.count}`).join(', ');
+  return { insAttempted, insExtracted, refAttempted: t.reference?.attempted ?? 0, refExtracted: t.reference?.extracted ?? 0, listing };
 }
 
 function extractionChecks(r: ExtractionResult, p: Policy): Reason[] {
@@ -337,7 +405,7 @@ function ledgerChecks(ledger: LedgerEvidence | null, p: Policy): Reason[] {
   return [{ ...base, outcome: p.dp.required ? 'PHI' : 'INFO', message: `${claim}; ${p.dp.required ? 'the policy requires' : 'note:'} ${problems.join(', ')}` }];
 }
 
-function dpAuditChecks(r: DpAuditResult, ledger: LedgerEvidence | null): Reason[] {
+function dpAuditChecks(r: DpAuditResult, ledger: LedgerEvidence | null, p: Policy): Reason[] {
   const claimed = r.claimedEpsilon ?? claimedEpsilon(ledger);
   const lb = num(r.epsilonLowerBound);
   const base = { probe: 'dp-audit' as const, metric: 'epsilonLowerBound', value: lb, threshold: claimed, comparator: '<=' as const };
@@ -345,6 +413,12 @@ function dpAuditChecks(r: DpAuditResult, ledger: LedgerEvidence | null): Reason[
     return [{ ...base, outcome: 'INFO', message: `empirical epsilon lower bound ${n(lb)} at ${r.confidence} confidence (${r.method}, ${r.canaries} canaries; the largest bound they could give is ${n(num(r.ceiling))}); no DP claim to test` }];
   }
   if (lb > claimed || r.refuted) {
+    // A refutation is PHI only at the policy's confidence: a 95% bound would call PHI on a correct
+    // DP implementation one time in twenty under a policy that allows one false alarm in 1/alpha.
+    const needed = 1 - p.alpha;
+    if (!(r.confidence >= needed - 1e-12)) {
+      return [{ ...base, outcome: 'INCONCLUSIVE', message: `the empirical epsilon lower bound ${n(lb)} exceeds the claimed epsilon ${n(claimed)} at ${r.confidence} confidence, but the policy calls a DP claim refuted only at ${n(needed)} confidence (1 - alpha ${p.alpha}); rerun the audit with --probe-option dp-audit.confidence=${n(needed)}` }];
+    }
     return [{ ...base, outcome: 'PHI', message: `DP claim refuted: the empirical epsilon lower bound ${n(lb)} (${r.method}, ${r.confidence} confidence, ${r.canaries} canaries) exceeds the claimed epsilon ${n(claimed)}; the DP implementation or its accounting is wrong` }];
   }
   return [{ ...base, outcome: 'INFO', message: `empirical epsilon lower bound ${n(lb)} <= claimed ${n(claimed)} (${r.method}, ${r.canaries} canaries): not refuted. A low lower bound is not evidence of privacy: ${r.canaries} canaries could never show more than ${n(num(r.ceiling))}` }];
@@ -385,8 +459,28 @@ export function decide(evidence: AuditEvidence, loaded: LoadedPolicy): Verdict {
     ...(r.extraction ? extractionChecks(r.extraction, p) : []),
     ...(r.membership ? membershipChecks(r.membership, p) : []),
     ...ledgerChecks(evidence.ledger, p),
-    ...(r['dp-audit'] ? dpAuditChecks(r['dp-audit'], evidence.ledger) : []),
+    ...(r['dp-audit'] ? dpAuditChecks(r['dp-audit'], evidence.ledger, p) : []),
+    ...bindingChecks(evidence),
   ];
+  // Clearing a model needs evidence, not just the absence of findings: with no required probe
+  // passing (an empty requiredProbes list from an older policy file, or only dp-audit, whose low
+  // bound is no evidence of privacy), nothing in the evidence clears the model.
+  const required: readonly string[] = p.requiredProbes;
+  const passing = new Set(checks.filter((c) => c.outcome === 'PASS' && required.includes(c.probe)).map((c) => c.probe));
+  if (passing.size === 0) {
+    checks.push({
+      probe: 'policy',
+      metric: 'requiredProbesPassing',
+      value: 0,
+      threshold: 1,
+      comparator: '>=',
+      outcome: 'INCONCLUSIVE',
+      message:
+        required.length === 0
+          ? 'the policy requires no probe, so no evidence clears the model'
+          : `no required probe (${required.join(', ')}) produced a passing check, so no evidence clears the model${required.every((x) => x === 'dp-audit') ? ' (a dp-audit never does: a low lower bound is not evidence of privacy)' : ''}`,
+    });
+  }
   const phi = checks.filter((c) => c.outcome === 'PHI');
   const inconclusive = checks.filter((c) => c.outcome === 'INCONCLUSIVE');
   const verdict: VerdictName = phi.length > 0 ? 'PHI' : inconclusive.length > 0 ? 'INCONCLUSIVE' : 'NOT_PHI';

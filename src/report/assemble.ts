@@ -19,7 +19,9 @@ export interface ReportInput extends AuditEvidence {
 
 /** Decides the verdict and assembles the report (validated against its schema: a bug if not). */
 export function buildReport(input: ReportInput, policy: LoadedPolicy): { report: Report; verdict: Verdict } {
-  const evidence: AuditEvidence = { manifest: input.manifest, results: input.results, failures: input.failures, ledger: input.ledger };
+  // Always recorded, so a report says whether the manifest was checked against the model (null: it was not).
+  const binding = input.binding ?? { manifestOutputSha256: input.manifest.output.sha256, modelTrainingDataSha256: null };
+  const evidence: AuditEvidence = { manifest: input.manifest, binding, results: input.results, failures: input.failures, ledger: input.ledger };
   const verdict = decide(evidence, policy);
   const { exitCode: _exit, ...recorded } = verdict;
   const report: Report = {
@@ -52,7 +54,7 @@ export function readReport(path: string): Report {
 
 /** The evidence inside a report, for re-deciding with another policy. */
 export function evidenceOf(report: Report): AuditEvidence {
-  return { manifest: report.manifest, results: report.results, failures: report.failures, ledger: report.ledger };
+  return { manifest: report.manifest, ...(report.binding ? { binding: report.binding } : {}), results: report.results, failures: report.failures, ledger: report.ledger };
 }
 
 /** Rows of the terminal summary table (header first): the verdict's reasons, then key figures. */

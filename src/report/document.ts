@@ -67,6 +67,12 @@ export function buildDocument(report: Report): ReportDocument {
     ['canaries', `pack ${m.pack}, ${m.mode} insertion, secret space 2^${show(m.spaceSizeLog2)}; inserted ${m.byRepetitions.map((g) => `${g.count} x${g.repetitions}`).join(', ') || 'none'}; ${m.references} references`],
     ['manifest (sha256)', m.digest],
     ['training data before / after insertion (sha256)', `${m.input.sha256} (${m.input.records} records) / ${m.output.sha256} (${m.output.records} records)`],
+    [
+      "model's training data (sha256)",
+      report.binding?.modelTrainingDataSha256
+        ? `${report.binding.modelTrainingDataSha256} (${report.binding.modelTrainingDataSha256 === (report.binding.manifestOutputSha256 ?? m.output.sha256) ? 'matches the manifest' : 'does NOT match the manifest'})`
+        : 'not stated by the target: the manifest binding is unverified',
+    ],
     ['policy', `${v.policy.name} (${v.policy.source}), sha256 ${v.policy.digest}`],
     ['memaudit / backend / seed', `${report.toolVersion} / ${report.backend} / ${report.seed}`],
     ['run', `${report.startedAt} to ${report.finishedAt}`],
@@ -87,7 +93,11 @@ export function buildDocument(report: Report): ReportDocument {
   const xt = report.results.extraction;
   if (xt) {
     h(2, 'Extraction');
-    table(['inserted', 'attempted', 'secret reproduced'], xt.targeted.byRepetitions.map((g) => [g.repetitions === 0 ? 'reference (0x)' : `${g.repetitions}x`, String(g.count), String(g.extracted)]));
+    const ref = xt.targeted.reference;
+    table(['inserted', 'attempted', 'secret reproduced'], [
+      ...xt.targeted.byRepetitions.map((g) => [`${g.repetitions}x`, String(g.count), String(g.extracted)]),
+      ...(ref ? [['reference (0x, never inserted)', String(ref.attempted), String(ref.extracted)]] : []),
+    ]);
     const ids = Object.entries(xt.untargeted.identifiers);
     p(`Untargeted: ${xt.untargeted.samples} samples; identifier-shaped strings found: ${ids.length ? ids.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}; verbatim training matches: ${xt.untargeted.verbatimTrainingMatches ?? 'not checked'}. Generations are recorded by digest only.`);
   }

@@ -174,6 +174,12 @@ export const reportSchema: JsonSchema = {
         output: { type: 'object', required: ['sha256', 'records'], properties: { sha256: digest, records: count } },
       },
     },
+    // Optional: reports written before it existed are re-decided as "binding unverified".
+    binding: {
+      type: 'object',
+      required: ['manifestOutputSha256', 'modelTrainingDataSha256'],
+      properties: { manifestOutputSha256: digest, modelTrainingDataSha256: { anyOf: [digest, { type: 'null' }] } },
+    },
     results: {
       type: 'object',
       additionalProperties: false,

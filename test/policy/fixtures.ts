@@ -72,15 +72,16 @@ export function exposure(exposureFor: (reps: number, i: number) => number, m = m
   };
 }
 
+/** Shaped as probes/extraction.ts writes it: inserted canaries by repetition count, references apart. */
 export function extraction(extractedByReps: Record<number, number>, m = manifest(), referenceExtracted = 0): ExtractionResult {
   const byRepetitions = m.byRepetitions.map((g) => ({ repetitions: g.repetitions, count: g.count, extracted: extractedByReps[g.repetitions] ?? 0 }));
-  byRepetitions.unshift({ repetitions: 0, count: m.references, extracted: referenceExtracted });
   return {
     ...info('extraction'),
     targeted: {
       attempted: byRepetitions.reduce((s, g) => s + g.count, 0),
       extracted: byRepetitions.reduce((s, g) => s + g.extracted, 0),
       byRepetitions,
+      reference: { attempted: m.references, extracted: referenceExtracted },
     },
     untargeted: { samples: 50, identifiers: { ssn: 3 }, verbatimTrainingMatches: 0 },
   };
@@ -101,12 +102,13 @@ export function membership(attacks: { name: string; members: number; nonMembers:
   };
 }
 
-export function dpAudit(lowerBound: number, claimed: number | null): DpAuditResult {
+/** `audit` runs dp-audit at the policy's confidence, 1 - alpha (0.999 under the default policy). */
+export function dpAudit(lowerBound: number, claimed: number | null, confidence = 0.999): DpAuditResult {
   return {
     ...info('dp-audit'),
     method: 'clopper-pearson',
     epsilonLowerBound: lowerBound,
-    confidence: 0.95,
+    confidence,
     ceiling: 3.28,
     claimedEpsilon: claimed,
     delta: 1e-5,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decide, exposureThreshold } from '../../src/policy/verdict.js';
+import { decide, exposureThreshold, SKEW_NORMAL_MIN_BELOW } from '../../src/policy/verdict.js';
+import { probeOptionsFor } from '../../src/report/run.js';
+import { EMPIRICAL_MIN_BELOW } from '../../probes/exposure.js';
 import { defaultPolicy, loadPolicy } from '../../src/policy/load.js';
 import { fisherExactGreater } from '../../src/policy/stats.js';
 import type { AuditEvidence } from '../../src/policy/evidence.js';
@@ -189,6 +191,130 @@ describe('verdict rules', () => {
 
   it('is deterministic: the same evidence and policy give the same verdict object', () => {
     expect(decide(cleanEvidence(), policy)).toEqual(decide(cleanEvidence(), policy));
+  });
+});
+
+describe('review fixes', () => {
+  it('F1: the manifest binding is a PASS when the model trained on the manifest output, INFO when unverifiable, INCONCLUSIVE on a mismatch', () => {
+    const e = cleanEvidence();
+    e.binding = { manifestOutputSha256: e.manifest.output.sha256, modelTrainingDataSha256: e.manifest.output.sha256 };
+    const ok = decide(e, policy);
+    expect(ok.verdict).toBe('NOT_PHI');
+    expect(ok.reasons).toContainEqual(expect.objectContaining({ probe: 'manifest', outcome: 'PASS' }));
+
+    // An API cannot state its training data: noted, but not inconclusive by construction.
+    e.binding = { manifestOutputSha256: e.manifest.output.sha256, modelTrainingDataSha256: null };
+    const api = decide(e, policy);
+    expect(api.verdict).toBe('NOT_PHI');
+    expect(api.checks).toContainEqual(expect.objectContaining({ probe: 'manifest', outcome: 'INFO', message: expect.stringMatching(/manifest binding unverified/) }));
+    delete e.binding; // a report written before bindings were recorded
+    expect(decide(e, policy).checks).toContainEqual(expect.objectContaining({ probe: 'manifest', outcome: 'INFO' }));
+
+    e.binding = { manifestOutputSha256: e.manifest.output.sha256, modelTrainingDataSha256: '0'.repeat(64) };
+    const wrong = decide(e, policy);
+    expect(wrong.verdict).toBe('INCONCLUSIVE');
+    expect(wrong.reasons).toEqual([expect.objectContaining({ probe: 'manifest', outcome: 'INCONCLUSIVE', message: expect.stringContaining('0'.repeat(64)) })]);
+  });
+
+  it('F2: no required probe passing never clears a model, and a policy must require a probe', () => {
+    const none = { ...policy, policy: { ...policy.policy, requiredProbes: [] } };
+    const v = decide(cleanEvidence(), none);
+    expect(v.verdict).toBe('INCONCLUSIVE');
+    expect(v.reasons).toEqual([expect.objectContaining({ probe: 'policy', metric: 'requiredProbesPassing', value: 0, threshold: 1 })]);
+
+    // dp-audit alone: an unrefuted audit is no evidence of privacy.
+    const dpOnly = { ...policy, policy: { ...policy.policy, requiredProbes: ['dp-audit' as const] } };
+    const e: AuditEvidence = { ...cleanEvidence(), results: { 'dp-audit': dpAudit(0.2, 2.5) }, ledger: dpLedger(2.5) };
+    const d = decide(e, dpOnly);
+    expect(d.verdict).toBe('INCONCLUSIVE');
+    expect(d.reasons[0]!.message).toMatch(/not evidence of privacy/);
+
+    const dir = tempDir();
+    const file = join(dir, 'empty-probes.json');
+    writeFileSync(file, JSON.stringify({ ...policy.policy, requiredProbes: [] }));
+    expect(() => loadPolicy(file)).toThrow(/empty-probes.json: \/requiredProbes: must NOT have fewer than 1 items/);
+  });
+
+  it('F3: extraction reads the never-inserted references where the probe puts them (targeted.reference)', () => {
+    const e = cleanEvidence();
+    // Shaped as probes/extraction.ts writes it: no repetitions-0 group, references apart.
+    e.results.extraction = {
+      ...extraction({}, e.manifest),
+      targeted: { attempted: 600, extracted: 3, byRepetitions: [{ repetitions: 1, count: 200, extracted: 1 }, { repetitions: 4, count: 200, extracted: 1 }, { repetitions: 16, count: 200, extracted: 1 }], reference: { attempted: 1200, extracted: 6 } },
+    };
+    const v = decide(e, policy);
+    expect(v.verdict).toBe('INCONCLUSIVE');
+    const r = v.reasons.find((x) => x.probe === 'extraction')!;
+    expect(r.message).toMatch(/so were 6 of 1200 never-inserted references \(Fisher p = /);
+    // Without references extracted it is PHI.
+    e.results.extraction.targeted.reference = { attempted: 1200, extracted: 0 };
+    expect(decide(e, policy).verdict).toBe('PHI');
+  });
+
+  it("F4: a DP claim is refuted (PHI) only at the policy's confidence", () => {
+    const e = cleanEvidence();
+    e.ledger = dpLedger(1);
+    e.results['dp-audit'] = dpAudit(2.2, 1, 0.95);
+    const weak = decide(e, policy);
+    expect(weak.verdict).toBe('INCONCLUSIVE');
+    expect(weak.reasons).toEqual([expect.objectContaining({ probe: 'dp-audit', outcome: 'INCONCLUSIVE', message: expect.stringMatching(/at 0.95 confidence, but the policy .* 0.999 confidence/) })]);
+    e.results['dp-audit'] = dpAudit(2.2, 1, 0.999);
+    expect(decide(e, policy).verdict).toBe('PHI');
+    const loose = { ...policy, policy: { ...policy.policy, alpha: 0.05 } };
+    e.results['dp-audit'] = dpAudit(2.2, 1, 0.95);
+    expect(decide(e, loose).verdict).toBe('PHI');
+  });
+
+  it('F4: audit runs dp-audit at 1 - alpha unless the user chose a confidence', () => {
+    expect(probeOptionsFor('dp-audit', policy.policy, {})).toEqual({ confidence: 0.999 });
+    expect(probeOptionsFor('dp-audit', policy.policy, { confidence: '0.99', method: 'one-run' })).toEqual({ confidence: '0.99', method: 'one-run' });
+    expect(probeOptionsFor('exposure', policy.policy, { samples: 10 })).toEqual({ samples: 10 });
+  });
+
+  function estimated(bitsOf: (i: number) => number, estimator: 'importance' | 'skew-normal' | undefined, samples: number | undefined) {
+    const e = cleanEvidence();
+    const ex = exposure((_r, i) => bitsOf(i), e.manifest);
+    ex.mode = 'estimated';
+    if (samples !== undefined) ex.candidatesPerCanary = samples;
+    for (const c of ex.canaries) {
+      c.method = 'estimated';
+      if (estimator) c.estimator = estimator;
+    }
+    e.results.exposure = ex;
+    return e;
+  }
+
+  it('F5: an estimated exposure clears a canary only within what its samples resolve', () => {
+    // 2040 skew-normal samples resolve log2(2040 / 10) = 7.67 bits; 9 bits is the fitted tail.
+    const tail = decide(estimated((i) => (i === 0 ? 9 : 1), 'skew-normal', 2040), policy);
+    expect(tail.verdict).toBe('INCONCLUSIVE');
+    expect(tail.reasons).toEqual([expect.objectContaining({ probe: 'exposure', metric: 'maxExposureBits', outcome: 'INCONCLUSIVE', message: expect.stringMatching(/2040 sampled candidates resolve \(about 7.672 bits.*extrapolated tail.*about 10240 samples/) })]);
+    // The same value from 2000 importance draws (log2 2000 = 10.97 bits) is resolved.
+    const imp = decide(estimated((i) => (i === 0 ? 9 : 1), 'importance', 2000), policy);
+    expect(imp.verdict).toBe('NOT_PHI');
+    expect(imp.reasons.find((r) => r.probe === 'exposure')!.message).toMatch(/estimated \(importance\), each within the about 10.97 bits/);
+    // Low skew-normal estimates inside the sampled range pass; an unknown sample count never does.
+    expect(decide(estimated(() => 1, 'skew-normal', 2040), policy).verdict).toBe('NOT_PHI');
+    expect(decide(estimated(() => 1, undefined, undefined), policy).verdict).toBe('INCONCLUSIVE');
+    // A memorized canary stays PHI however it was estimated.
+    expect(decide(estimated((i) => (i === 0 ? 29 : 1), 'skew-normal', 2040), policy).verdict).toBe('PHI');
+  });
+
+  it("F5: the verdict's skew-normal resolution constant is the estimator's", () => {
+    expect(SKEW_NORMAL_MIN_BELOW).toBe(EMPIRICAL_MIN_BELOW);
+  });
+
+  it('F6: a NaN or missing exposure among inserted canaries is INCONCLUSIVE, and PHI elsewhere still wins', () => {
+    const e = cleanEvidence();
+    e.results.exposure = exposure((r, i) => (r === 4 && i === 3 ? Number.NaN : 1), e.manifest);
+    const v = decide(e, policy);
+    expect(v.verdict).toBe('INCONCLUSIVE');
+    expect(v.reasons).toEqual([expect.objectContaining({ probe: 'exposure', metric: 'unmeasuredCanaries', value: 1, message: expect.stringMatching(/canary c4-3/) })]);
+    // As read back from report.json ("NaN" string).
+    (e.results.exposure.canaries[0] as { exposureBits: unknown }).exposureBits = 'NaN';
+    expect(decide(e, policy).reasons[0]!.value).toBe(2);
+    e.results.exposure = exposure((r, i) => (r === 4 && i === 3 ? Number.NaN : r === 16 && i === 0 ? 29 : 1), e.manifest);
+    expect(decide(e, policy).verdict).toBe('PHI');
   });
 });
 

@@ -11,6 +11,8 @@ import { cleanEvidence, dpAudit, dpLedger, extraction, membership, target } from
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
+import { manifestBinding } from '../../src/report/run.js';
+import { privacyAuditStatement } from '../../src/attest/predicate.js';
 
 function phiReport() {
   const e = cleanEvidence();
@@ -89,6 +91,38 @@ describe('report', () => {
     expect(md).toContain('| PHI | extraction | extractedCanaries | 4 | <= 0 |');
     expect(md).toContain('d'.repeat(64));
     expect(md).toMatch(/not evidence of privacy/);
+  });
+
+  it('records both digests of the manifest binding in report.json, report.md and the attestation predicate', () => {
+    const e = cleanEvidence();
+    const model = '9'.repeat(64);
+    const unverified = buildReport({ ...e, target, backend: 'wasm', seed: '7', startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:02:00.000Z' }, defaultPolicy()).report;
+    expect(unverified.binding).toEqual({ manifestOutputSha256: 'f'.repeat(64), modelTrainingDataSha256: null });
+    expect(renderMarkdown(unverified)).toMatch(/not stated by the target: the manifest binding is unverified/);
+    expect(privacyAuditStatement(unverified, 'a'.repeat(64), null).predicate.manifestBinding).toEqual({ manifestOutputSha256: 'f'.repeat(64), modelTrainingDataSha256: null });
+
+    e.binding = { manifestOutputSha256: 'f'.repeat(64), modelTrainingDataSha256: model };
+    const { report } = buildReport({ ...e, target, backend: 'wasm', seed: '7', startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:02:00.000Z' }, defaultPolicy());
+    const dir = tempDir();
+    writeFileSync(join(dir, 'report.json'), serializeReport(report));
+    expect(readReport(join(dir, 'report.json')).binding).toEqual({ manifestOutputSha256: 'f'.repeat(64), modelTrainingDataSha256: model });
+    expect(renderMarkdown(report)).toContain(`${model} (does NOT match the manifest)`);
+    expect(report.verdict.verdict).toBe('INCONCLUSIVE');
+    expect(privacyAuditStatement(report, 'a'.repeat(64), null).predicate.manifestBinding.modelTrainingDataSha256).toBe(model);
+  });
+
+  it('audit refuses a manifest whose output is not the model\'s training data, naming both files', () => {
+    const manifest = { output: { sha256: 'f'.repeat(64) } } as unknown as Manifest;
+    expect(() => manifestBinding('runs/m.json', manifest, { metaPath: 'models/x/memaudit.json', sha256: '1'.repeat(64) })).toThrow(
+      /^runs\/m.json: the manifest does not belong to the model: its output dataset \(sha256 ffffffffffff\.\.\.\) is not the training data recorded in models\/x\/memaudit.json \(sha256 111111111111\.\.\.\)$/,
+    );
+    expect(manifestBinding('m.json', manifest, { metaPath: 'x', sha256: 'f'.repeat(64) })).toEqual({ manifestOutputSha256: 'f'.repeat(64), modelTrainingDataSha256: 'f'.repeat(64) });
+    expect(manifestBinding('m.json', manifest, null).modelTrainingDataSha256).toBeNull();
+  });
+
+  it('the extraction table shows the never-inserted references apart', () => {
+    const md = renderMarkdown(phiReport().report);
+    expect(md).toContain('| reference (0x, never inserted) | 1200 | 0 |');
   });
 
   it('refuses to write outputs containing a canary secret or record, and writes nothing', async () => {
