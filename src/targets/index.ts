@@ -11,6 +11,7 @@ import { KServeTarget } from './api/kserve.js';
 import { TfServingTarget } from './api/tfserving.js';
 import { openLocalTarget } from './local/open.js';
 import { parseTargetSpec } from './spec.js';
+import { redactTarget } from './redact.js';
 import type { OpenTargetOptions } from './options.js';
 import type { Target } from './target.js';
 
@@ -19,6 +20,7 @@ export { parseTargetSpec, type TargetSpec } from './spec.js';
 export { targetOptions, openTargetOptionsFromArgs, type OpenTargetOptions, type TargetArgs } from './options.js';
 export { HttpClient, HttpStatusError, RequestBudgetError, displayUrl, type HttpClientOptions, type HttpStats } from './http/client.js';
 export { ResponseCache } from './http/cache.js';
+export { redactTarget } from './redact.js';
 export { BaseTarget, distributionStats } from './base.js';
 export { LocalLmTarget } from './local/lm.js';
 export { LocalClassifierTarget } from './local/classifier.js';
@@ -32,6 +34,10 @@ function apiKeyHeaders(options: OpenTargetOptions): Record<string, string> | und
   }
   const key = env[options.apiKeyEnv];
   if (key === undefined || key.trim() === '') throw new UsageError(`--api-key-env ${options.apiKeyEnv}: that environment variable is not set`);
+  // Checked here so that fetch, which quotes a bad header value in its error, never sees one.
+  if (!/^[\x21-\x7e]+$/.test(key.trim())) {
+    throw new UsageError(`--api-key-env ${options.apiKeyEnv}: the key holds spaces, control or non-ASCII characters (a copy-paste slip?)`);
+  }
   return { authorization: `Bearer ${key.trim()}` };
 }
 
@@ -61,8 +67,8 @@ export async function openTarget(spec: string, options: OpenTargetOptions = {}):
     secretHeaders: apiKeyHeaders(options),
     cache: options.cacheDir ? new ResponseCache(options.cacheDir) : undefined,
   });
-  // The label lands in reports: never with a user:password part.
-  const label = spec.trim().replace(/\/\/[^/@#]*@/, '//');
+  // The label lands in error lines, reports and attestations: never with user:password or a query key.
+  const label = redactTarget(spec.trim());
   switch (parsed.kind) {
     case 'openai':
       return OpenAiTarget.open({ spec: label, baseUrl: parsed.baseUrl, model: parsed.model, client, promptsPerRequest: options.promptsPerRequest });

@@ -4,7 +4,7 @@
  * `serve` gives the numbers it gives on the local model.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../src/core/backend.js';
 import { openTarget } from '../../src/targets/index.js';
@@ -69,6 +69,72 @@ describe('--target on the command line', () => {
       expect(r.code).toBe(3);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
       expect(r.stderr).toMatch(/(cannot|neither) score/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('no error line or cache file holds the basic-auth password, the --api-key-env key or a prompt', async () => {
+    const password = 's3cretpw';
+    const key = 'sk-live-e2e-0123456789';
+    const env = { MEMAUDIT_TEST_KEY: key };
+    const canaries = (JSON.parse(readFileSync(manifest, 'utf8')) as { canaries: { text: string; secret: string }[] }).canaries;
+    const detection = new Set(['The quick brown fox jumps over the lazy dog.', 'Hello there', 'Hello']);
+    const server = await startFaultServer({
+      'GET /v1/models': (_b, req) => {
+        // Like OpenAI: a wrong key is quoted back in the error text.
+        if (req.headers.authorization !== `Bearer ${key}`) throw httpError(401, '', { error: { message: `Incorrect API key provided: ${req.headers.authorization}`, type: 'invalid_request_error', code: 'invalid_api_key' } });
+        return { data: [{ id: 'm' }] };
+      },
+      'POST /v1/completions': (b) => {
+        const prompts: string[] = typeof b.prompt === 'string' ? [b.prompt] : b.prompt;
+        // Scoring a canary fails with a body echoing the prompt and the key (a proxy's error page).
+        if (!prompts.every((p) => detection.has(p))) throw httpError(500, '', `<pre>upstream error for ${JSON.stringify(b)} with ${key} (${password})</pre>`);
+        return {
+          choices: prompts.map((p, index) => {
+            const tokens = p.match(/\s*\S+/g) ?? [p];
+            let at = 0;
+            return { index, text: p, logprobs: { tokens, token_logprobs: tokens.map((_, i) => (i === 0 ? null : -1)), text_offset: tokens.map((t) => ((at += t.length), at - t.length)) } };
+          }),
+        };
+      },
+    });
+    const cacheDir = tempDir();
+    const withPassword = server.url.replace('://', `://user:${password}@`);
+    try {
+      const runs = [
+        // The reviewer's repro: a malformed target (empty model name).
+        await probe(`openai:http://user:${password}@127.0.0.1:9#`, ['--api-key-env', 'MEMAUDIT_TEST_KEY', '--cache-dir', cacheDir]).then((r) => ({ r, code: 2 })),
+        // Unreachable (a port fetch refuses).
+        await probe(`openai:http://user:${password}@127.0.0.1:9/v1#m`, ['--api-key-env', 'MEMAUDIT_TEST_KEY']).then((r) => ({ r, code: 2 })),
+        // Refused credentials: the server quotes the key it got.
+        await runCli(['probe', 'exposure', '--target', `openai:${withPassword}/v1#m`, '--manifest', manifest, '--out', join(work, 'e-401.json'), '--retries', '0', '--api-key-env', 'MEMAUDIT_TEST_KEY'], { env: { MEMAUDIT_TEST_KEY: 'sk-wrong-key-42' } }).then((r) => ({ r, code: 2, wrong: 'sk-wrong-key-42' })),
+        // Scoring fails with an echoing body; detection responses land in the cache.
+        await runCli(['probe', 'exposure', '--target', `openai:${withPassword}/v1?api_key=${key}#m`, '--manifest', manifest, '--out', join(work, 'e-500.json'), '--retries', '0', '--api-key-env', 'MEMAUDIT_TEST_KEY', '--cache-dir', cacheDir], { env }).then((r) => ({ r, code: 2 })),
+      ];
+      const basic = Buffer.from(`user:${password}`).toString('base64');
+      for (const { r, code, wrong } of runs) {
+        expect(r.code, r.stderr).toBe(code);
+        expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+        for (const needle of [password, key, basic, wrong ?? key, ...canaries.flatMap((c) => [c.text, c.secret])]) {
+          expect(r.stderr, needle).not.toContain(needle);
+          expect(r.stdout, needle).not.toContain(needle);
+        }
+      }
+      expect(runs[2]!.r.stderr).toContain('HTTP 401 (type invalid_request_error, code invalid_api_key)');
+      expect(runs[3]!.r.stderr).toMatch(/gave up after 1 attempts \(last: HTTP 500\)/);
+      // The key went to the server (as a Bearer token, not in the URL we called) ...
+      expect(server.received.some((x) => x.headers.authorization === `Bearer ${key}`)).toBe(true);
+      // ... and never to the cache, whose entries and names hold neither credentials nor prompts.
+      const entries = readdirSync(cacheDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+      expect(entries.length).toBeGreaterThan(0);
+      for (const entry of entries) {
+        const bytes = readFileSync(join(entry.parentPath, entry.name));
+        for (const needle of [password, key, basic, 'Bearer', 'quick brown']) {
+          expect(bytes.includes(Buffer.from(needle)), needle).toBe(false);
+          expect(join(entry.parentPath, entry.name)).not.toContain(needle);
+        }
+      }
     } finally {
       await server.close();
     }

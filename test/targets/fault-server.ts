@@ -62,7 +62,12 @@ export async function startFaultServer(routes: Record<string, Handler>): Promise
       value = await handler(body, req);
     } catch (e) {
       const status = (e as { status?: number }).status ?? 500;
-      return send(status, { error: { message: (e as Error).message } });
+      const body = (e as { body?: unknown }).body;
+      if (typeof body === 'string') {
+        res.writeHead(status, { 'content-type': 'text/html' });
+        return res.end(body);
+      }
+      return send(status, body ?? { error: { message: (e as Error).message } });
     }
     if (fault?.kind === 'slow') {
       await new Promise((r) => setTimeout(r, fault.delayMs));
@@ -96,7 +101,10 @@ export async function startFaultServer(routes: Record<string, Handler>): Promise
   };
 }
 
-/** An error a route handler throws to answer with an HTTP status. */
-export function httpError(status: number, message: string): Error {
-  return Object.assign(new Error(message), { status });
+/**
+ * An error a route handler throws to answer with an HTTP status; `body` replaces the default
+ * `{"error": {"message": ...}}` (a string is sent as is, like a proxy's HTML page).
+ */
+export function httpError(status: number, message: string, body?: unknown): Error {
+  return Object.assign(new Error(message), { status, body });
 }

@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { HttpClient, HttpStatusError, RequestBudgetError } from '../../src/targets/http/client.js';
+import { HttpClient, HttpStatusError, RequestBudgetError, serverMessageOf } from '../../src/targets/http/client.js';
 import { ResponseCache } from '../../src/targets/http/cache.js';
 import { parseRetryAfter, backoffDelay } from '../../src/targets/http/retry.js';
 import { ExitCode, InputError } from '../../src/core/errors.js';
 import { tempDir } from '../helpers/cli.js';
-import { startFaultServer, type FaultServer } from './fault-server.js';
+import { httpError, startFaultServer, type FaultServer } from './fault-server.js';
 
 let server: FaultServer | undefined;
 afterEach(async () => {
@@ -65,13 +65,13 @@ describe('HttpClient', () => {
     expect(server.received).toHaveLength(3);
   });
 
-  it('does not retry a 400 and reports the server message', async () => {
+  it('does not retry a 400 and reports its status and error type (never its free text)', async () => {
     server = await startFaultServer({ 'POST /bad': () => ({}) });
-    server.faults.set('POST /bad', [{ kind: 'status', status: 400, body: { error: { message: 'echo not supported' } } }]);
+    server.faults.set('POST /bad', [{ kind: 'status', status: 400, body: { error: { message: 'echo not supported', type: 'invalid_request_error' } } }]);
     const e = await new HttpClient(fast).postJson(`${server.url}/bad`, {}).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(HttpStatusError);
     expect((e as HttpStatusError).status).toBe(400);
-    expect((e as Error).message).toContain('echo not supported');
+    expect((e as Error).message).toBe(`${server.url}/bad: HTTP 400 (type invalid_request_error)`);
     expect(server.received).toHaveLength(1);
   });
 
@@ -142,6 +142,79 @@ describe('HttpClient', () => {
     // A different request is a miss.
     await second.postJson(`${server.url}/v1/completions`, { model: 'm', prompt: 'other' });
     expect(server.received).toHaveLength(2);
+  });
+
+  it('keeps basic-auth credentials and the Authorization header out of the cache, its file names and its key', async () => {
+    server = await startFaultServer({ 'POST /v1/completions': (body) => ({ echoed: body.prompt }) });
+    const dir = tempDir();
+    const withPassword = server.url.replace('://', '://user:s3cretpw@');
+    const bearer = 'Bearer sk-test-authorization-header';
+    const first = new HttpClient({ ...fast, cache: new ResponseCache(dir), secretHeaders: { authorization: bearer } });
+    await first.postJson(`${withPassword}/v1/completions`, { prompt: 'p', model: 'm' });
+    expect(server.received[0]!.headers.authorization).toBe(bearer);
+    const basic = Buffer.from('user:s3cretpw').toString('base64');
+    const [stored] = files(dir);
+    const bytes = readFileSync(stored!);
+    for (const needle of ['s3cretpw', basic, bearer, 'sk-test-authorization-header', 'Bearer', 'Basic']) {
+      expect(bytes.includes(Buffer.from(needle)), needle).toBe(false);
+      expect(stored!.includes(needle), needle).toBe(false);
+    }
+    // Another password (and no header): same entry; credentials do not shape the cache key.
+    const second = new HttpClient({ ...fast, cache: new ResponseCache(dir), maxRequests: 1 });
+    expect(await second.postJson(`${server.url.replace('://', '://user:other@')}/v1/completions`, { prompt: 'p', model: 'm' })).toEqual({ echoed: 'p' });
+    expect(second.stats).toMatchObject({ requests: 0, cacheHits: 1 });
+  });
+
+  it('drops a server error body that echoes the prompt: only its structured type and code reach the message', async () => {
+    const record = 'Patient Jane Roe MRN 99812 SSN 123-45-6789';
+    const key = 'sk-live-0123456789';
+    server = await startFaultServer({
+      // OpenAI style: free text quoting the prompt and the key, structured type and code.
+      'POST /openai': (b) => {
+        throw httpError(400, '', { error: { message: `Invalid prompt: '${b.prompt}' (key ${key})`, type: 'invalid_request_error', code: 'bad_prompt', param: b.prompt } });
+      },
+      // A retryable 503 whose plain-text body echoes the request (a proxy's page).
+      'POST /proxy': (b) => {
+        throw httpError(503, '', `<html>upstream failed for ${b.prompt}</html>`);
+      },
+      // A "code" that is really echoed data.
+      'POST /tricky': (b) => {
+        throw httpError(400, '', { error: { message: b.prompt, type: 'MRN99812', code: b.prompt } });
+      },
+    });
+    const client = new HttpClient({ ...fast, maxRetries: 1, secretHeaders: { authorization: `Bearer ${key}` } });
+    const reasons: string[] = [];
+    for (const path of ['/openai', '/proxy', '/tricky']) {
+      const e = await client.postJson(`${server.url}${path}`, { prompt: record }).catch((x: unknown) => x);
+      expect(e, path).toBeInstanceOf(InputError);
+      reasons.push((e as Error).message);
+      if (e instanceof HttpStatusError) reasons.push(e.serverMessage);
+    }
+    for (const reason of reasons) {
+      for (const needle of [record, 'Jane', '99812', '6789', key]) expect(reason).not.toContain(needle);
+      expect(reason.split('\n')).toHaveLength(1);
+    }
+    expect(reasons[0]).toBe(`${server.url}/openai: HTTP 400 (type invalid_request_error, code bad_prompt)`);
+    expect(reasons[2]).toBe(`${server.url}/proxy: gave up after 2 attempts (last: HTTP 503)`);
+    expect(reasons[3]).toBe(`${server.url}/tricky: HTTP 400`);
+  });
+
+  it('serverMessageOf keeps only identifier-like error fields', () => {
+    expect(serverMessageOf(JSON.stringify({ object: 'error', message: 'bad', type: 'BadRequestError', code: 400 }))).toBe('type BadRequestError, code 400');
+    expect(serverMessageOf(JSON.stringify({ error: 'Input validation error: Patient Jane', error_type: 'validation' }))).toBe('type validation');
+    expect(serverMessageOf(JSON.stringify({ detail: [{ type: 'missing', msg: 'Field required', input: 'Jane Roe' }] }))).toBe('type missing');
+    expect(serverMessageOf(JSON.stringify({ error: { message: 'x', type: 'a b c', code: '123-45-6789', param: 'messages[0]' } }))).toBe('');
+    expect(serverMessageOf('Bad Gateway: Jane Roe')).toBe('');
+  });
+
+  it('a header fetch refuses fails once, with a line that does not quote it', async () => {
+    server = await startFaultServer({ 'GET /x': () => ({}) });
+    const client = new HttpClient({ ...fast, secretHeaders: { authorization: 'Bearer sk-bad\rkey' } });
+    const e = await client.getJson(`${server.url}/x`).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as Error).message).toBe(`${server.url}/x: the request could not be built (a header value, such as the API key, holds characters HTTP does not allow)`);
+    expect(client.stats.requests).toBe(1);
+    expect(server.received).toHaveLength(0);
   });
 
   it('does not cache failures, and treats a damaged entry as a miss', async () => {

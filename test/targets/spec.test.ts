@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseTargetSpec } from '../../src/targets/spec.js';
-import { openTarget } from '../../src/targets/index.js';
+import { openTarget, redactTarget } from '../../src/targets/index.js';
 import { ExitCode, UsageError, InputError } from '../../src/core/errors.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -42,6 +42,61 @@ describe('parseTargetSpec', () => {
   });
 });
 
+describe('credentials in --target never reach an error line', () => {
+  const password = 's3cretpw';
+  const key = 'sk-live-9f8e7d';
+
+  it('every malformed form holding user:password@ or ?api_key= is named without them', () => {
+    const specs = [
+      // The reviewer's repro: empty model name after "#".
+      `openai:http://user:${password}@127.0.0.1:9#`,
+      `http://user:${password}@127.0.0.1:9/v1`,
+      `vllm:http://user:${password}@h/v1`,
+      `openai:ftp://user:${password}@h/v1#m`,
+      `kserve:http://user:${password}@ks:8080`,
+      `tfserving:http://user:${password}@tfs:8501`,
+      `tfserving:http://user:${password}@tfs:8501/v1/models/r#m`,
+      `tgi:http://user:${password}@tgi#m`,
+      `kserve:http://user:${password}@ks/v2/models/a#b`,
+      `openai:http://user:${password}@h/v1#%zz`,
+      // Unescaped "/", "?", "#" or "@" in the password garble the URL; no half of it may show.
+      `openai:http://user:pa/${password}@h/v1#m`,
+      `openai:http://user:pa?${password}@h/v1#m`,
+      `openai:http://user:pa#${password}@h/v1#m`,
+      `openai:http://user:123#${password}@h/v1`,
+      `openai:user:${password}@h/v1#m`,
+      `openai:http://h/v1?api_key=${key}#`,
+      `http://h/v1?token=${key}`,
+    ];
+    for (const spec of specs) {
+      let error: unknown;
+      try {
+        parseTargetSpec(spec);
+      } catch (e) {
+        error = e;
+      }
+      expect(error, spec).toBeInstanceOf(UsageError);
+      const message = (error as Error).message;
+      expect(message.split('\n'), spec).toHaveLength(1);
+      for (const secret of [password, key, 'pa/', 'pa?', 'pa#', '123#']) expect(message, spec).not.toContain(secret);
+    }
+  });
+
+  it('redactTarget keeps what identifies the endpoint and hides the rest', () => {
+    expect(redactTarget(`openai:http://user:${password}@h:8000/v1#m`)).toBe('openai:http://h:8000/v1#m');
+    expect(redactTarget(`openai:http://user:p@ss@h/v1#m`)).toBe('openai:http://h/v1#m');
+    expect(redactTarget(`openai:http://h/v1?api_key=${key}&v=2#m`)).toBe('openai:http://h/v1?api_key=***&v=***#m');
+    expect(redactTarget(`openai:http://u:pa/${password}@h/v1#m`)).toBe('openai:http://***@h/v1#m');
+    expect(redactTarget('openai:http://h/v1#davinci-002')).toBe('openai:http://h/v1#davinci-002');
+  });
+
+  it('refuses "@" after "#" (a password with an unescaped "#"); %40 names a model with "@"', () => {
+    expect(() => parseTargetSpec(`openai:http://user:123#${password}@h/v1`)).toThrow(/percent-encode/);
+    expect(parseTargetSpec('openai:http://h/v1#org%40model')).toEqual({ kind: 'openai', baseUrl: 'http://h/v1', model: 'org@model' });
+    expect(parseTargetSpec('openai:http://user:pa%23ss@h/v1#m')).toEqual({ kind: 'openai', baseUrl: 'http://user:pa%23ss@h/v1', model: 'm' });
+  });
+});
+
 describe('openTarget', () => {
   it('names a missing model directory and a folder that is not one', async () => {
     await expect(openTarget('/no/such/model')).rejects.toThrow(new InputError('--target /no/such/model: model directory not found'));
@@ -54,5 +109,13 @@ describe('openTarget', () => {
     expect(e).toBeInstanceOf(InputError);
     expect((e as Error).message).toMatch(/^cannot reach http:\/\/127\.0\.0\.1:1\/v1\/models: /);
     expect((e as Error).message).not.toContain('secret');
+  });
+
+  it('refuses an API key HTTP cannot carry, without quoting it (fetch would)', async () => {
+    const key = 'sk-abc\u0000def';
+    const e = await openTarget('openai:http://127.0.0.1:1/v1#m', { apiKeyEnv: 'K', env: { K: key }, retries: 0 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(UsageError);
+    expect((e as Error).message).toMatch(/^--api-key-env K: the key holds/);
+    expect((e as Error).message).not.toContain('sk-abc');
   });
 });

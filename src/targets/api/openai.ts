@@ -411,7 +411,7 @@ export class OpenAiTarget extends BaseTarget {
       }));
     } catch (e) {
       if (e instanceof HttpStatusError && e.status === 400 && d.kind === 'sample' && d.topK !== undefined) {
-        throw new CapabilityError('generate', `${this.label} refused top-k sampling (${e.serverMessage})`);
+        throw new CapabilityError('generate', `${this.label} refused top-k sampling (HTTP ${e.status}${e.serverMessage ? `, ${e.serverMessage}` : ''})`);
       }
       throw e;
     }

@@ -4,11 +4,13 @@
  * a request budget (`--max-requests`), and the encrypted on-disk response cache.
  *
  * Secret headers (the API key) are sent but are never part of a cache key, an error message or a
- * log line. Error messages name the URL with any user:password part removed.
+ * log line. Error messages name the URL with any user:password part removed, and carry nothing of
+ * a server's error text but its structured error type and code (serverMessageOf).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InconclusiveError, InputError } from '../../core/errors.js';
 import type { ResponseCache } from './cache.js';
+import { displayUrl, withoutCredentials } from '../redact.js';
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from './retry.js';
 
 export interface HttpClientOptions {
@@ -66,33 +68,57 @@ export class RequestBudgetError extends InconclusiveError {
   }
 }
 
-/** The URL as shown to users: no user:password. */
-export function displayUrl(url: string): string {
+export { displayUrl };
+
+/** An error code or type as servers send them (invalid_request_error, context_length_exceeded). */
+const codeLike = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * What an error response body may add to our messages: its structured error fields only (OpenAI
+ * `error.type`/`error.code`/`error.param`; vLLM and others at the top level; TGI `error_type`;
+ * FastAPI `detail[0].type`), never the free-text message and never a non-JSON body.
+ *
+ * Why drop the text: servers and proxies quote the request in it ("Invalid prompt: 'Patient Jane
+ * Roe MRN ...'", "Incorrect API key provided: sk-...", an HTML page echoing the URL), the prompt is a
+ * canary or a training record, and our messages reach terminals, CI logs and probe failure reasons
+ * in reports. Structured fields come from the server's fixed vocabulary; even so only short,
+ * identifier-like values without runs of digits pass (or an integer status-like code), so an echoed
+ * secret cannot pass for a code. With the HTTP status beside them, that is enough to act on; the
+ * full body is one curl away for whoever holds the request.
+ */
+export function serverMessageOf(text: string): string {
+  let body: unknown;
   try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
+    body = JSON.parse(text);
   } catch {
-    return url;
+    return '';
   }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return '';
+  const top = body as Record<string, unknown>;
+  const nested = top.error && typeof top.error === 'object' && !Array.isArray(top.error) ? (top.error as Record<string, unknown>) : {};
+  const detail = Array.isArray(top.detail) && top.detail[0] && typeof top.detail[0] === 'object' ? (top.detail[0] as Record<string, unknown>) : {};
+  const fields: [string, unknown][] = [
+    ['type', nested.type ?? top.type ?? top.error_type ?? detail.type],
+    ['code', nested.code ?? top.code],
+    ['param', nested.param ?? top.param],
+  ];
+  const parts: string[] = [];
+  for (const [name, value] of fields) {
+    const ok =
+      (typeof value === 'string' && codeLike.test(value) && !/\d{3,}/.test(value)) ||
+      (typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 599);
+    if (ok) parts.push(`${name} ${value}`);
+  }
+  return parts.join(', ');
 }
 
-/** A short, single-line message from an error response body ({"error": ...} in OpenAI, KServe, TF Serving, TGI). */
-export function serverMessageOf(text: string): string {
-  let message = text;
+/** Percent-decodes a URL's user name or password; one with a stray "%" is taken as written. */
+function safeDecode(text: string): string {
   try {
-    const body = JSON.parse(text) as { error?: unknown; message?: unknown; detail?: unknown };
-    const error = body.error ?? body.message ?? body.detail;
-    if (typeof error === 'string') message = error;
-    else if (error && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') {
-      message = (error as { message: string }).message;
-    }
+    return decodeURIComponent(text);
   } catch {
-    // not JSON: keep the text
+    return text;
   }
-  message = message.replace(/\s+/g, ' ').trim();
-  return message.length > 200 ? `${message.slice(0, 200)}...` : message;
 }
 
 class Semaphore {
@@ -171,7 +197,7 @@ export class HttpClient {
   private async request<T>(method: 'GET' | 'POST', url: string, body: unknown, useCache: boolean): Promise<T> {
     const cache = useCache ? this.options.cache : undefined;
     // Keyed by the URL without user:password: credentials never shape a cache entry.
-    const key = { method, url: displayUrl(url), body };
+    const key = { method, url: withoutCredentials(url), body };
     if (cache) {
       const cached = cache.get(key);
       if (cached !== undefined) {
@@ -203,9 +229,10 @@ export class HttpClient {
     for (;;) {
       if (maxRequests !== undefined && this.stats.requests >= maxRequests) throw new RequestBudgetError(maxRequests);
       this.stats.requests++;
-      const failure = await this.attempt(method, url, payload, timeoutMs);
-      if ('text' in failure) return failure;
-      if (!failure.retryable) throw new InputError(`cannot reach ${shown}: ${failure.reason}`);
+      const outcome = await this.attempt(method, url, payload, timeoutMs);
+      if ('text' in outcome) return outcome;
+      const failure = { ...outcome, reason: this.scrub(outcome.reason, url) };
+      if (!failure.retryable) throw new InputError(failure.connect ? `cannot reach ${shown}: ${failure.reason}` : `${shown}: ${failure.reason}`);
       if (failure.connect) {
         if (connectRetries >= this.options.maxConnectRetries) throw new InputError(`cannot reach ${shown}: ${failure.reason}`);
         connectRetries++;
@@ -227,6 +254,26 @@ export class HttpClient {
     }
   }
 
+  /**
+   * A failure reason with every credential we send replaced by `***`. The reasons built here hold
+   * none; this guards against a network library quoting a header or the URL in its own message.
+   */
+  private scrub(reason: string, url: string): string {
+    const secrets: string[] = [];
+    for (const value of Object.values(this.options.secretHeaders ?? {})) {
+      secrets.push(value, value.replace(/^\S+\s+/, ''));
+    }
+    try {
+      const u = new URL(url);
+      if (u.password) secrets.push(u.password, safeDecode(u.password));
+    } catch {
+      // not a URL: nothing to add
+    }
+    let out = reason;
+    for (const secret of secrets.filter((v) => v.length >= 4).sort((a, b) => b.length - a.length)) out = out.split(secret).join('***');
+    return out;
+  }
+
   /** One network attempt: the response text and its parsed value when it is a complete 2xx JSON body, else why not. */
   private async attempt(method: string, url: string, payload: string | undefined, timeoutMs: number): Promise<{ text: string; value: unknown } | AttemptFailure> {
     const headers: Record<string, string> = { accept: 'application/json', ...this.options.secretHeaders };
@@ -234,15 +281,23 @@ export class HttpClient {
     // fetch refuses URLs with credentials (and would quote them in its error): send them as Basic auth.
     const parsed = new URL(url);
     if ((parsed.username || parsed.password) && headers.authorization === undefined) {
-      const user = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+      const user = `${safeDecode(parsed.username)}:${safeDecode(parsed.password)}`;
       headers.authorization = `Basic ${Buffer.from(user).toString('base64')}`;
     }
     parsed.username = '';
     parsed.password = '';
+    let request: Request;
+    try {
+      request = new Request(parsed, { method, headers, body: payload });
+    } catch {
+      // A request fetch cannot build (a header value with a control character, say) fails with a
+      // TypeError quoting the value, which may be the API key: say what failed, never the message.
+      return { retryable: false, reason: 'the request could not be built (a header value, such as the API key, holds characters HTTP does not allow)' };
+    }
     let response: Response;
     let text: string;
     try {
-      response = await fetch(parsed, { method, headers, body: payload, signal: AbortSignal.timeout(timeoutMs) });
+      response = await fetch(request, { signal: AbortSignal.timeout(timeoutMs) });
       text = await response.text();
     } catch (e) {
       return describeFetchError(e, timeoutMs);
