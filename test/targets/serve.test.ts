@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import OpenAI from 'openai';
 import { initBackend } from '../../src/core/backend.js';
@@ -6,7 +6,7 @@ import { Rng } from '../../src/core/rng.js';
 import { CapabilityError } from '../../src/core/errors.js';
 import { openTarget, type Target } from '../../src/targets/index.js';
 import { LocalLmTarget } from '../../src/targets/local/lm.js';
-import { startServer, type RunningServer } from '../../src/targets/serve/server.js';
+import { internalErrorLine, startServer, type RunningServer } from '../../src/targets/serve/server.js';
 import { cliPath, runCli, tempDir } from '../helpers/cli.js';
 import { makeCharLmDir, sampleTexts } from './fixtures.js';
 
@@ -173,6 +173,33 @@ describe('serve', () => {
     } finally {
       await keyed.close();
     }
+  });
+
+  it('logs an internal error without the request, even when the error quotes it', async () => {
+    const record = 'Patient Jane Roe MRN 99812';
+    // V8's JSON.parse error quotes the start of its input; a buggy path could hand it a prompt.
+    const score = vi.spyOn(local, 'scoreDetailed').mockImplementationOnce(async (t: string[]) => {
+      throw new SyntaxError(`Unexpected token 'P', "${t[0]!.slice(0, 12)}"... is not valid JSON at ${t[0]!.slice(-5)}`);
+    });
+    const written: string[] = [];
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+    try {
+      const r = await fetch(`${server.url}/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'notes-lm', prompt: record, echo: true, logprobs: 1, max_tokens: 0 }),
+      });
+      const body = await r.text();
+      expect(r.status).toBe(500);
+      expect(body).not.toContain('Jane');
+    } finally {
+      stderr.mockRestore();
+      score.mockRestore();
+    }
+    expect(written).toHaveLength(1);
+    expect(written[0]).toMatch(/^memaudit serve: internal error answering a request: SyntaxError: Unexpected token/);
+    for (const needle of ['Patient', 'Jane', '99812', 'MRN']) expect(written[0]).not.toContain(needle);
+    expect(internalErrorLine(new Error(`row 123456 of 'x'`))).toBe('Error: row # of …');
   });
 
   it('runs from the CLI and stops cleanly on SIGTERM', async () => {

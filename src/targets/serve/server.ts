@@ -76,6 +76,22 @@ function authorized(req: IncomingMessage, apiKey: string | undefined): boolean {
   return timingSafeEqual(a, b);
 }
 
+/**
+ * One line describing an internal error without the data it may quote: JavaScript and tfjs
+ * messages put values in quotes (V8's JSON.parse quotes the start of its input: `Unexpected token
+ * 'P', "Patient Ja"... is not valid JSON`) and record numbers in digits, so quoted parts and digit
+ * runs are dropped and the rest is cut short. The error's name and what is left locate the bug.
+ */
+export function internalErrorLine(e: unknown): string {
+  const name = e instanceof Error ? e.name : 'Error';
+  const message = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+  const safe = message
+    .replace(/"[^"]*"|'[^']*'|`[^`]*`/g, '…')
+    .replace(/\d{2,}/g, '#')
+    .slice(0, 120);
+  return `${name}: ${safe}`;
+}
+
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const { target, modelName } = options;
   const host = options.host ?? '127.0.0.1';
@@ -134,8 +150,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if (res.headersSent) return void res.destroy();
       if (e instanceof ApiRequestError) return sendError(res, e.status, e.message, e.param);
       if (isMemauditError(e)) return sendError(res, 400, e.message);
-      // The message of a bug, never the request (it may hold a training record).
-      process.stderr.write(`memaudit serve: internal error answering a request: ${String((e as Error)?.message ?? e).split('\n')[0]}\n`);
+      // The shape of a bug, never the request (it may hold a training record).
+      process.stderr.write(`memaudit serve: internal error answering a request: ${internalErrorLine(e)}\n`);
       sendError(res, 500, 'internal error');
     });
   });
