@@ -3,7 +3,7 @@
  * the ratios the issues ask for, with the backend they ran on. `--json` prints the rows as JSON.
  */
 import { initBackend } from '../src/core/backend.js';
-import { renderTable, fmt } from '../src/cli/output.js';
+import { renderTable, fmt } from '../src/core/format.js';
 import { suites } from './suites.js';
 import type { BenchRow } from './suite.js';
 

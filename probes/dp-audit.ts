@@ -15,15 +15,16 @@ import { join } from 'node:path';
 import { readPrivacyLedger } from '../src/accounting/index.js';
 import type { BackendPreference } from '../src/core/backend.js';
 import { ExitCode, UsageError, InconclusiveError } from '../src/core/errors.js';
-import { fmt } from '../src/cli/output.js';
+import { fmt } from '../src/core/format.js';
 import type { JsonSchema } from '../src/core/schema.js';
 import { parseTargetSpec } from '../src/targets/index.js';
 import { probeRunInfo } from './common.js';
 import type { ProbeContext, ProbeModule } from './registry.js';
+import { dpAuditSpec } from './specs.js';
 import type { DpAuditResult } from './types.js';
 import { attackNames, runAttacks, type AttackName } from './membership/attacks.js';
 import { candidatesFromManifest, type CandidateSet } from './membership/candidates.js';
-import { attackOptionSpecs, attackOptionsFor } from './membership/options.js';
+import { attackOptionsFor } from './membership/options.js';
 import { clopperPearsonBonferroni, clopperPearsonSplit, oneRunAudit, type AuditBound, type ThresholdStrategy } from './membership/audit-bounds.js';
 
 export interface DpAuditProbeResult extends DpAuditResult {
@@ -169,19 +170,8 @@ const resultSchema: JsonSchema = {
 };
 
 export const dpAuditProbe: ProbeModule<DpAuditProbeResult> = {
-  name: 'dp-audit',
-  describe: 'Empirical epsilon lower bound from canary membership (Clopper-Pearson or one-run), tested against the DP claim',
+  ...dpAuditSpec,
   needs: (c) => (c.scoreText || c.classProbabilities ? null : 'needs per-token log-probabilities of given text (scoreText) or class probabilities'),
-  options: [
-    { name: 'method', type: 'string', describe: 'Bound: one-run (bernoulli manifests) or clopper-pearson; auto picks by the manifest mode', default: 'auto', choices: ['auto', 'one-run', 'clopper-pearson'] },
-    { name: 'thresholdStrategy', type: 'string', describe: 'Clopper-Pearson threshold choice: Bonferroni over all thresholds, or a split sample', default: 'bonferroni', choices: ['bonferroni', 'split'] },
-    { name: 'attack', type: 'string', describe: 'Membership attack whose scores are audited', default: 'loss', choices: attackNames },
-    { name: 'confidence', type: 'number', describe: 'Confidence of the lower bound', default: 0.95, rule: { min: 0, minExclusive: true, max: 1, maxExclusive: true } },
-    { name: 'delta', type: 'number', describe: "DP delta of the claim (default: privacy.json's, else 1e-5)", rule: { min: 0, max: 1, maxExclusive: true } },
-    { name: 'claimedEpsilon', type: 'number', describe: "Epsilon to test (default: the model directory's privacy.json)", rule: { min: 0 } },
-    { name: 'repetitions', type: 'number', describe: 'Audit the canaries inserted this many times (default: the smallest count); the bound is per record by group privacy', rule: { integer: true, min: 1 } },
-    ...attackOptionSpecs,
-  ],
   resultSchema,
   run: runDpAudit,
   // DESIGN.md "Exit codes": a refuted DP claim fails the gate.

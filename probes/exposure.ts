@@ -18,11 +18,12 @@ import gammaln from '@stdlib/math-base-special-gammaln';
 import { secretSpaceFromSpec } from '../src/canary/secret-space.js';
 import type { ManifestCanary, SecretSpace } from '../src/canary/types.js';
 import { CapabilityError, UsageError } from '../src/core/errors.js';
-import { fmt } from '../src/cli/output.js';
+import { fmt } from '../src/core/format.js';
 import type { JsonSchema } from '../src/core/schema.js';
 import { probeRunInfo } from './common.js';
 import { mannWhitneyGreater } from './rank-test.js';
 import type { ProbeContext, ProbeModule } from './registry.js';
+import { exposureSpec } from './specs.js';
 import { SecretScorer, type ImportanceSample, type ScoringMethod } from './secret-scoring.js';
 import { fitSkewNormal, skewNormalLogCdf, type SkewNormal } from './skew-normal.js';
 import type { CanaryExposure, ExposureGroup, ExposureResult } from './types.js';
@@ -347,23 +348,9 @@ const exposureResultSchema: JsonSchema = {
 };
 
 export const exposureProbe: ProbeModule<ExposureResultDetail> = {
-  name: 'exposure',
-  describe: 'Exposure (bits) of every canary: exact over small secret spaces, skew-normal extrapolation over large ones',
+  ...exposureSpec,
   needs: (c) =>
     c.scoreText || c.nextTokenDistribution ? null : 'the target can neither score text nor return next-token distributions, and exposure needs log-probabilities of candidate secrets',
-  options: [
-    { name: 'mode', type: 'string', choices: ['auto', 'exact', 'estimated'], default: 'auto', describe: 'exact enumerates the secret space; estimated samples candidates; auto picks exact up to --max-exact (10000 without prefix sharing)' },
-    { name: 'maxExact', type: 'number', rule: { integer: true, min: 1 }, default: 1_000_000, describe: 'Largest secret space enumerated exactly' },
-    { name: 'samples', type: 'number', rule: { integer: true, min: 10 }, default: 2000, describe: 'Candidates sampled per canary in estimated mode (plus the reference secrets)' },
-    {
-      name: 'estimator',
-      type: 'string',
-      choices: ['auto', 'importance', 'skew-normal'],
-      default: 'auto',
-      describe: 'Estimated mode: importance sampling guided by the model (char LMs; auto) or a skew-normal fit to uniform samples (any scoring target)',
-    },
-    { name: 'scoring', type: 'string', choices: ['auto', 'prefix-shared', 'per-text'], default: 'auto', describe: 'How candidates are scored: shared prefixes (char LMs with full distributions) or one text each' },
-  ],
   resultSchema: exposureResultSchema,
   run: runExposure,
   summary: (r) => {

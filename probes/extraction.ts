@@ -26,6 +26,7 @@ import type { Decoding, Target } from '../src/targets/target.js';
 import { probeRunInfo } from './common.js';
 import { countPhi, scanPhi, type PhiType } from './phi-scan.js';
 import type { ProbeContext, ProbeModule } from './registry.js';
+import { extractionSpec } from './specs.js';
 import type { ExtractionResult, TargetedExtraction, UntargetedExtraction } from './types.js';
 import { VerbatimIndex } from './verbatim.js';
 import { secretNll } from './secret-scoring.js';
@@ -426,23 +427,8 @@ const extractionResultSchema: JsonSchema = {
 };
 
 export const extractionProbe: ProbeModule<ExtractionResultDetail> = {
-  name: 'extraction',
-  describe: 'Targeted extraction (greedy and beam from each canary prefix) and untargeted sampling scanned for PHI identifiers',
+  ...extractionSpec,
   needs: (c) => (c.generate ? null : 'the target cannot generate text, and extraction is generation'),
-  options: [
-    { name: 'beamWidth', type: 'number', rule: { integer: true, min: 1, max: 256 }, default: 5, describe: 'Beam width of targeted extraction (the guesses an attacker gets)' },
-    { name: 'samples', type: 'number', rule: { integer: true, min: 0 }, default: 100, describe: 'Untargeted generations to sample (0: skip untargeted extraction)' },
-    { name: 'sampleLength', type: 'number', rule: { integer: true, min: 1 }, default: 200, describe: 'Maximum tokens per untargeted generation' },
-    { name: 'temperature', type: 'number', rule: { min: 0, minExclusive: true }, default: 1, describe: 'Sampling temperature of untargeted generations' },
-    { name: 'topK', type: 'number', rule: { integer: true, min: 1 }, describe: 'Sample only from the k most likely tokens' },
-    { name: 'prompt', type: 'string', default: '', describe: 'Prompt of untargeted generations' },
-    { name: 'trainingData', type: 'string', describe: 'Training file (JSONL/CSV/text): count generations reproducing a long span of a record' },
-    { name: 'textField', type: 'string', describe: 'JSONL field or CSV column of the training text [default: the manifest\'s, else "text"]' },
-    { name: 'verbatimChars', type: 'number', rule: { integer: true, min: 8 }, default: 50, describe: 'Shared span length (characters) that counts as verbatim reproduction' },
-    { name: 'rareMaxRecords', type: 'number', rule: { integer: true, min: 1 }, default: 20, describe: 'A verbatim span found in at most this many records is a record\'s own content, not boilerplate' },
-    { name: 'top', type: 'number', rule: { integer: true, min: 0 }, default: 10, describe: 'Top-ranked generations listed in the result (digests and scores only)' },
-    { name: 'includeSamples', type: 'string', describe: 'Write the generated texts (possible PHI) to this separate JSONL file, mode 0600' },
-  ],
   resultSchema: extractionResultSchema,
   run: runExtraction,
   summary: (r) => {

@@ -8,7 +8,7 @@ import type { Progress } from '../src/core/progress.js';
 import type { Rng } from '../src/core/rng.js';
 import type { Target, TargetCapabilities, TargetDescriptor } from '../src/targets/target.js';
 import type { ProbeName, ProbeResult } from './types.js';
-import type { NumberRule } from '../src/cli/options.js';
+import type { NumberRule } from '../src/core/flags.js';
 import type { JsonSchema } from '../src/core/schema.js';
 import type { ExitCode } from '../src/core/errors.js';
 import { exposureProbe } from './exposure.js';

@@ -10,20 +10,12 @@ import type { CandidateSet } from './candidates.js';
 import { liraScores, liraVariantsFor, type LiraVariant } from './lira.js';
 import { scoreCandidates, type ReferenceFreeAttack, type ScoreOptions } from './scoring.js';
 import { shadowSignals, trainShadows, type ShadowPlan } from './shadows.js';
+import { attackNames } from '../specs.js';
 
 export type AttackName = ReferenceFreeAttack | 'reference' | LiraVariant;
 
-export const attackNames: readonly AttackName[] = [
-  'loss',
-  'zlib',
-  'min-k',
-  'min-k++',
-  'reference',
-  'lira-online',
-  'lira-online-fixed-variance',
-  'lira-offline',
-  'lira-offline-fixed-variance',
-];
+/** Listed in probes/specs.ts, which the CLI reads without loading the attacks. */
+export { attackNames };
 
 export interface AttackOptions extends ScoreOptions {
   /** Attacks to run (default: every one the inputs allow). */

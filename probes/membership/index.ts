@@ -4,15 +4,16 @@
  * with bootstrap confidence intervals. Gate on the low-FPR TPR, never on AUC alone.
  */
 import type { BackendPreference } from '../../src/core/backend.js';
-import { fmt } from '../../src/cli/output.js';
+import { fmt } from '../../src/core/format.js';
 import type { JsonSchema } from '../../src/core/schema.js';
 import { probeRunInfo } from '../common.js';
 import { attackMetrics } from '../metrics.js';
 import type { ProbeContext, ProbeModule } from '../registry.js';
+import { membershipSpec } from '../specs.js';
 import type { MembershipAttackResult, MembershipResult } from '../types.js';
 import { runAttacks, type AttackRun } from './attacks.js';
 import type { CandidateSet } from './candidates.js';
-import { attackOptionSpecs, attackOptionsFor, candidateSetFor, populationOptionSpecs } from './options.js';
+import { attackOptionsFor, candidateSetFor } from './options.js';
 
 export interface MembershipProbeResult extends MembershipResult {
   /** Attacks that could not run on this target, and why. */
@@ -81,15 +82,8 @@ const resultSchema: JsonSchema = {
 };
 
 export const membershipProbe: ProbeModule<MembershipProbeResult> = {
-  name: 'membership',
-  describe: 'Membership inference (loss, zlib, Min-K%, Min-K%++, reference, LiRA): AUC and TPR at 0.1%/1%/10% FPR',
+  ...membershipSpec,
   needs: (c) => (c.scoreText || c.classProbabilities ? null : 'needs per-token log-probabilities of given text (scoreText) or class probabilities'),
-  options: [
-    ...populationOptionSpecs,
-    { name: 'attacks', type: 'string', describe: 'Comma-separated attacks to run (default: every one the target and flags allow)' },
-    ...attackOptionSpecs,
-    { name: 'bootstrap', type: 'number', describe: 'Bootstrap resamples for the confidence intervals (0 = none)', default: 200, rule: { integer: true, min: 0 } },
-  ],
   resultSchema,
   async run(ctx) {
     const started = new Date();

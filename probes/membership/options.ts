@@ -11,28 +11,10 @@ import type { BackendPreference } from '../../src/core/backend.js';
 import { readModelMeta } from '../../src/models/index.js';
 import { openTarget, parseTargetSpec } from '../../src/targets/index.js';
 import type { Json } from '../../src/jobs/index.js';
-import type { ProbeContext, ProbeOptionSpec } from '../registry.js';
+import type { ProbeContext } from '../registry.js';
 import { candidatesFromFiles, candidatesFromManifest, type CandidateSet } from './candidates.js';
 import { attackNames, type AttackName, type AttackOptions } from './attacks.js';
 import type { ShadowPlan } from './shadows.js';
-
-export const attackOptionSpecs: readonly ProbeOptionSpec[] = [
-  { name: 'minK', type: 'number', describe: 'Fraction k of lowest-probability tokens for Min-K% and Min-K%++', default: 0.2, rule: { min: 0, minExclusive: true, max: 1 } },
-  { name: 'reference', type: 'string', describe: 'Reference model (a target) for the reference attack: target score minus reference score' },
-  { name: 'shadows', type: 'number', describe: 'Shadow models for LiRA (even; 0 = no LiRA)', default: 0, rule: { integer: true, min: 0 } },
-  { name: 'workers', type: 'number', describe: 'Worker threads training shadow models', default: 1, rule: { integer: true, min: 1 } },
-  { name: 'shadowCache', type: 'string', describe: 'Folder caching trained shadow models (a rerun reuses them)', default: '.memaudit/shadows' },
-  { name: 'shadowConfig', type: 'string', describe: "JSON file with the shadow models' training configuration (default: the target model's own, from its memaudit.json)" },
-  { name: 'shadowData', type: 'string', describe: "Data every shadow model trains on besides the candidates (default with a manifest: the manifest's input dataset)" },
-  { name: 'shadowRepetitions', type: 'number', describe: 'Copies of a candidate in the training data of a shadow model it is IN (default: the most common repetition count of inserted canaries, else 1)', rule: { integer: true, min: 1 } },
-];
-
-export const populationOptionSpecs: readonly ProbeOptionSpec[] = [
-  { name: 'members', type: 'string', describe: 'File of member records (with --non-members; default: the manifest\'s inserted vs reference canaries)' },
-  { name: 'nonMembers', type: 'string', describe: 'File of non-member records (with --members)' },
-  { name: 'textField', type: 'string', describe: 'JSONL field (or CSV column) holding the text of --members/--non-members records', default: 'text' },
-  { name: 'labelColumn', type: 'string', describe: 'CSV label column of --members/--non-members rows (classifier targets)' },
-];
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);

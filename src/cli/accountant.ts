@@ -1,23 +1,16 @@
 /**
  * `memaudit accountant epsilon|noise`: the privacy accountants from the command line. Thin: parse
- * flags, call src/accounting, print (--json shape fixed by DESIGN.md / issue 3).
+ * flags, call src/accounting, print (--json shape fixed by DESIGN.md / issue 3). The accountants
+ * are imported by the handlers, so defining the flags (every other command, --help) stays cheap.
  */
 import type { Argv, CommandModule } from 'yargs';
-import {
-  accountantNames,
-  calibrateNoise,
-  computeEpsilon,
-  conversions,
-  samplingRateFor,
-  stepsFor,
-  type AccountantName,
-  type Conversion,
-  type Segment,
-} from '../accounting/index.js';
+import { accountantNames, conversions, type AccountantName, type Conversion, type Segment } from '../accounting/types.js';
+import { samplingRateFor, stepsFor } from '../accounting/steps.js';
 import { UsageError } from '../core/errors.js';
+import { fmt } from '../core/format.js';
+import { numberFlag, numberListFlag, parseNumber, rules } from '../core/flags.js';
 import { runCommand, type GlobalArgs } from './context.js';
-import { numberFlag, numberListFlag, parseNumber, rules } from './options.js';
-import { emit, fmt } from './output.js';
+import { emit } from './output.js';
 
 interface ScheduleArgs extends GlobalArgs {
   samplingRate?: number;
@@ -118,6 +111,7 @@ const epsilonCommand: CommandModule<GlobalArgs, EpsilonArgs> = {
       }
       const delta = requireDelta(args);
       if (args.accountant === 'pld' && args.orders) throw new UsageError('--orders applies to --accountant rdp only');
+      const { computeEpsilon } = await import('../accounting/epsilon.js');
       const result = computeEpsilon(segments, delta, { accountant: args.accountant, conversion: args.conversion, orders: args.orders });
       printWarnings(args, result.warnings);
       const json: Record<string, unknown> = { epsilon: result.epsilon, delta: result.delta, accountant: result.accountant };
@@ -142,6 +136,7 @@ const noiseCommand: CommandModule<GlobalArgs, NoiseArgs> = {
       const { samplingRate, steps } = resolveSchedule(args);
       const delta = requireDelta(args);
       if (args.targetEpsilon === undefined) throw new UsageError('missing --target-epsilon');
+      const { calibrateNoise } = await import('../accounting/calibrate.js');
       const result = calibrateNoise({ samplingRate, steps, delta, targetEpsilon: args.targetEpsilon, accountant: args.accountant });
       const json = {
         noiseMultiplier: result.noiseMultiplier,

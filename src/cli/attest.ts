@@ -2,9 +2,9 @@
 import type { Argv, CommandModule } from 'yargs';
 import { ExitCode } from '../core/errors.js';
 import { loadPublicKey, signingAlgorithms, writeKeyPair, type SigningAlgorithm } from '../attest/keys.js';
-import { readEnvelope, verifyAttestation } from '../attest/verify.js';
+import { renderTable } from '../core/format.js';
 import { runCommand, type GlobalArgs } from './context.js';
-import { emit, renderTable } from './output.js';
+import { emit } from './output.js';
 
 interface KeygenArgs extends GlobalArgs {
   out: string;
@@ -47,6 +47,8 @@ const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       .option('model', { type: 'string', describe: 'Model directory whose files must match the attested subjects' }) as unknown as Argv<VerifyArgs>,
   handler: (args) =>
     runCommand('attest verify', async () => {
+      // ajv (schema checks) is loaded only by the command that needs it, not by every start-up.
+      const { readEnvelope, verifyAttestation } = await import('../attest/verify.js');
       const envelope = readEnvelope(args.attestation);
       const { key } = loadPublicKey(args.key);
       const v = await verifyAttestation(envelope, key, args.model);

@@ -14,7 +14,8 @@ import { runAudit } from '../report/run.js';
 import { openTargetOptionsFromArgs, targetOptions, type TargetArgs } from '../targets/index.js';
 import { auditLogOptions, auditLogPath, type AuditLogArgs } from './audit-log.js';
 import { progressFor, runCommand, type GlobalArgs } from './context.js';
-import { emit, renderTable } from './output.js';
+import { emit } from './output.js';
+import { renderTable } from '../core/format.js';
 
 interface AuditArgs extends GlobalArgs, TargetArgs, AuditLogArgs {
   manifest: string;

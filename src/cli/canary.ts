@@ -1,17 +1,18 @@
 /**
  * `memaudit canary generate|insert`: draw canaries from a pack, and plant them in a dataset with
- * a manifest. Thin: parse flags, call src/canary, print.
+ * a manifest. Thin: parse flags, call src/canary, print. src/canary (faker, csv-parse, ajv) is
+ * imported by the handlers, so defining the flags stays cheap for every other command.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { generateCanaries, insertCanaries, loadPack, readCanarySet, writeCanarySet, type Manifest } from '../canary/index.js';
-import { rngFromSeed } from '../core/rng.js';
+import type { Manifest } from '../canary/index.js';
+import { fmt, renderTable } from '../core/format.js';
+import { numberFlag, numberListFlag, rules } from '../core/flags.js';
 import { dataFormats, type DataFormat } from '../data/format.js';
 import { progressFor, runCommand, type GlobalArgs } from './context.js';
-import { numberFlag, numberListFlag, rules } from './options.js';
+import { emit } from './output.js';
 
 /** A repeated string flag keeps its last value (as the number flags do), never an array. */
 export const lastValue = (v: unknown): string => String(Array.isArray(v) ? v[v.length - 1] : v);
-import { emit, fmt, renderTable } from './output.js';
 
 interface GenerateArgs extends GlobalArgs {
   pack: string;
@@ -42,6 +43,7 @@ const generateCommand: CommandModule<GlobalArgs, GenerateArgs> = {
       .option('out', { type: 'string', coerce: lastValue, demandOption: true, describe: 'Canary set file to write (JSON)' }) as unknown as Argv<GenerateArgs>,
   handler: (args) =>
     runCommand('canary generate', async () => {
+      const [{ generateCanaries, loadPack, writeCanarySet }, { rngFromSeed }] = await Promise.all([import('../canary/index.js'), import('../core/rng.js')]);
       const pack = loadPack(args.pack);
       const set = generateCanaries(pack, { count: args.count, rng: rngFromSeed(args.seed) });
       writeCanarySet(args.out, set);
@@ -94,6 +96,7 @@ const insertCommand: CommandModule<GlobalArgs, InsertArgs> = {
       .option('label-column', { type: 'string', coerce: lastValue, describe: 'CSV with a table-row pack: the label column (default: the pack\'s)' }) as unknown as Argv<InsertArgs>,
   handler: (args) =>
     runCommand('canary insert', async () => {
+      const [{ insertCanaries, readCanarySet }, { rngFromSeed }] = await Promise.all([import('../canary/index.js'), import('../core/rng.js')]);
       const canaries = readCanarySet(args.canaries);
       const manifest = await insertCanaries({
         data: args.data,

@@ -3,7 +3,7 @@
  * command's outcome into an exit code.
  */
 import type { Argv } from 'yargs';
-import { backendPreferences, type BackendPreference } from '../core/backend.js';
+import { backendPreferences, type BackendPreference } from '../core/backend-names.js';
 import { createProgress, type Progress } from '../core/progress.js';
 import { describeError, ExitCode } from '../core/errors.js';
 

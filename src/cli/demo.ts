@@ -1,8 +1,9 @@
 /** `memaudit demo`: the whole pipeline on synthetic data, and a side-by-side summary of two models. */
 import type { Argv, CommandModule } from 'yargs';
 import { join } from 'node:path';
+import { fmt, renderTable } from '../core/format.js';
 import { runCommand, progressFor, type GlobalArgs } from './context.js';
-import { emit, fmt, renderTable } from './output.js';
+import { emit } from './output.js';
 import type { DemoResult, DemoRun } from '../demo/run.js';
 
 interface DemoArgs extends GlobalArgs {

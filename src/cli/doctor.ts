@@ -1,10 +1,10 @@
 /** `memaudit doctor`: which backend runs and why, versions, CPU, and what is unavailable. */
 import type { CommandModule } from 'yargs';
 import { cpus, totalmem } from 'node:os';
-import { initBackend } from '../core/backend.js';
+import { renderTable } from '../core/format.js';
 import { toolVersion } from '../core/version.js';
 import { runCommand, type GlobalArgs } from './context.js';
-import { emit, renderTable } from './output.js';
+import { emit } from './output.js';
 
 export interface DoctorReport {
   memauditVersion: string;
@@ -23,6 +23,8 @@ export interface DoctorReport {
 }
 
 export async function doctorReport(args: GlobalArgs): Promise<DoctorReport> {
+  // TensorFlow.js loads here, not when the CLI starts: only commands that run a model pay for it.
+  const { initBackend } = await import('../core/backend.js');
   const info = await initBackend(args.backend);
   const cpuList = cpus();
   return {

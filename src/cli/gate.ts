@@ -14,7 +14,8 @@ import { githubAnnotations, renderJunit } from '../report/ci.js';
 import { verdictHeadline } from '../report/document.js';
 import { auditLogOptions, recordRun, type AuditLogArgs } from './audit-log.js';
 import { runCommand, type GlobalArgs } from './context.js';
-import { emit, renderTable } from './output.js';
+import { emit } from './output.js';
+import { renderTable } from '../core/format.js';
 
 interface GateArgs extends GlobalArgs, AuditLogArgs {
   report: string;

@@ -1,15 +1,30 @@
 #!/usr/bin/env node
 /** The `memaudit` executable: global flags, command registration, one-line usage errors (exit 2). */
 import yargs, { type Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { hideBin, Parser } from 'yargs/helpers';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
-import { commands } from './commands.js';
+import { resolveCommands, type AnyCommand } from './commands.js';
 import { globalOptions, type GlobalArgs } from './context.js';
 
-export function buildCli(argv: string[]) {
+/**
+ * The command yargs will run: the first positional word, read with yargs' own parser and the
+ * global flags' types (so `--seed 7 gate` finds gate, not 7). Lets main() load a lazy command's
+ * module before yargs needs its flags.
+ */
+export function invokedCommand(argv: string[]): string | undefined {
+  const parsed = Parser(argv, {
+    boolean: ['json', 'quiet', 'help', 'version'],
+    string: ['seed', 'backend'],
+    alias: { help: ['h'] },
+  });
+  const first = parsed._[0];
+  return first === undefined ? undefined : String(first);
+}
+
+export function buildCli(argv: string[], commands: AnyCommand[]) {
   let y = globalOptions(yargs(argv) as unknown as Argv<GlobalArgs>)
     .scriptName('memaudit')
     .usage('memaudit <command> [options]\n\nMemorization testing for models trained on PHI: must the weights be treated as PHI?')
@@ -37,7 +52,7 @@ class CliUsageFailure extends Error {}
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildCli(argv).parseAsync();
+    await buildCli(argv, await resolveCommands(invokedCommand(argv))).parseAsync();
   } catch (e) {
     if (e instanceof CliUsageFailure) return;
     throw e;

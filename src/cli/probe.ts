@@ -1,17 +1,17 @@
 /**
  * `memaudit probe <name>`: runs one registered probe (probes/registry.ts) against a target and a
  * manifest, writes its JSON result to --out and prints a short table (or the result with --json).
- * Each probe's own flags come from its option specs, so a new probe needs no change here.
+ * Each probe's own flags come from its option specs (probes/specs.ts), so a new probe needs no
+ * change here. The probes themselves (targets, TensorFlow.js) are imported by the handler only.
  */
 import type { Argv, CommandModule } from 'yargs';
 import { resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
-import { probes } from '../../probes/registry.js';
-import type { ProbeModule, ProbeOptionSpec } from '../../probes/registry.js';
-import { openProbeSession, probeSummaryText, runProbe, writeProbeResult } from '../../probes/common.js';
-import { targetOptions, openTargetOptionsFromArgs, type TargetArgs } from '../targets/index.js';
+import { numberFlag } from '../core/flags.js';
+import type { ProbeOptionSpec } from '../../probes/registry.js';
+import { probeSpecs, type ProbeSpec } from '../../probes/specs.js';
+import { targetOptions, openTargetOptionsFromArgs, type TargetArgs } from '../targets/options.js';
 import { runCommand, progressFor, type GlobalArgs } from './context.js';
-import { numberFlag } from './options.js';
 import { emit } from './output.js';
 import { auditLogOptions, recordProbeRun, type AuditLogArgs } from './audit-log.js';
 
@@ -36,27 +36,33 @@ function addProbeOption<T>(y: Argv<T>, spec: ProbeOptionSpec): Argv<T> {
   return y.option(flag, { type: 'string', ...(spec.choices ? { choices: spec.choices } : {}), describe: spec.describe + shown });
 }
 
-function probeSubcommand(probe: ProbeModule): CommandModule<GlobalArgs, ProbeArgs> {
+function probeSubcommand(spec: ProbeSpec): CommandModule<GlobalArgs, ProbeArgs> {
   return {
-    command: probe.name,
-    describe: probe.describe,
+    command: spec.name,
+    describe: spec.describe,
     builder: (y) => {
       let b = auditLogOptions(targetOptions(y))
         .option('manifest', { type: 'string', demandOption: true, describe: 'Insertion manifest written by `canary insert`' })
         .option('out', { type: 'string', demandOption: true, describe: 'Where to write the JSON result' });
-      for (const spec of probe.options ?? []) b = addProbeOption(b, spec);
+      for (const option of spec.options) b = addProbeOption(b, option);
       return b as unknown as Argv<ProbeArgs>;
     },
     handler: (args) =>
-      runCommand(`probe ${probe.name}`, async () => {
+      runCommand(`probe ${spec.name}`, async () => {
         const raw: Record<string, unknown> = {};
-        for (const spec of probe.options ?? []) {
-          raw[spec.name] = args[spec.name];
+        for (const option of spec.options) {
+          raw[option.name] = args[option.name];
           // A file option naming the result file would be overwritten by it (or overwrite it).
-          if (spec.type === 'string' && typeof args[spec.name] === 'string' && resolve(args[spec.name] as string) === resolve(args.out)) {
-            throw new UsageError(`--${kebab(spec.name)} and --out name the same file (${args.out})`);
+          if (option.type === 'string' && typeof args[option.name] === 'string' && resolve(args[option.name] as string) === resolve(args.out)) {
+            throw new UsageError(`--${kebab(option.name)} and --out name the same file (${args.out})`);
           }
         }
+        const [{ findProbe }, { openProbeSession, probeSummaryText, runProbe, writeProbeResult }] = await Promise.all([
+          import('../../probes/registry.js'),
+          import('../../probes/common.js'),
+        ]);
+        const probe = findProbe(spec.name);
+        if (!probe) throw new Error(`probe ${spec.name} has a spec in probes/specs.ts but is not registered in probes/registry.ts`);
         const session = await openProbeSession({
           target: args.target,
           targetOptions: openTargetOptionsFromArgs(args),
@@ -82,11 +88,11 @@ function probeSubcommand(probe: ProbeModule): CommandModule<GlobalArgs, ProbeArg
 
 export const probeCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'probe',
-  describe: `Run one probe against a target: ${probes.map((p) => p.name).join(', ') || '(none registered)'}`,
+  describe: `Run one probe against a target: ${probeSpecs.map((p) => p.name).join(', ') || '(none registered)'}`,
   builder: (y) => {
     let b = y;
-    for (const probe of probes) b = b.command(probeSubcommand(probe) as unknown as CommandModule<GlobalArgs, GlobalArgs>);
-    return b.demandCommand(1, `Name a probe: ${probes.map((p) => p.name).join(', ')}`);
+    for (const spec of probeSpecs) b = b.command(probeSubcommand(spec) as unknown as CommandModule<GlobalArgs, GlobalArgs>);
+    return b.demandCommand(1, `Name a probe: ${probeSpecs.map((p) => p.name).join(', ')}`);
   },
   handler: () => {},
 };

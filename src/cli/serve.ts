@@ -1,13 +1,12 @@
-/** `memaudit serve --model DIR --port P`: a local LM behind the OpenAI-compatible completions API. */
+/**
+ * `memaudit serve --model DIR --port P`: a local LM behind the OpenAI-compatible completions API.
+ * The model code (TensorFlow.js) is imported by the handler, not when the flags are defined.
+ */
 import type { CommandModule } from 'yargs';
 import { basename, resolve } from 'node:path';
-import { initBackend } from '../core/backend.js';
 import { InputError, UsageError } from '../core/errors.js';
-import { LocalLmTarget } from '../targets/local/lm.js';
-import { openLocalTarget } from '../targets/local/open.js';
-import { startServer } from '../targets/serve/server.js';
+import { numberFlag, rules } from '../core/flags.js';
 import { runCommand, type GlobalArgs } from './context.js';
-import { numberFlag, rules } from './options.js';
 import { emit } from './output.js';
 
 interface ServeArgs extends GlobalArgs {
@@ -39,6 +38,12 @@ export const serveCommand: CommandModule<GlobalArgs, ServeArgs> = {
         apiKey = process.env[args.apiKeyEnv]?.trim();
         if (!apiKey) throw new UsageError(`--api-key-env ${args.apiKeyEnv}: that environment variable is not set`);
       }
+      const [{ initBackend }, { LocalLmTarget }, { openLocalTarget }, { startServer }] = await Promise.all([
+        import('../core/backend.js'),
+        import('../targets/local/lm.js'),
+        import('../targets/local/open.js'),
+        import('../targets/serve/server.js'),
+      ]);
       await initBackend(args.backend);
       const target = await openLocalTarget(args.model, { task: 'lm', vocabFile: args.vocabFile, contextLength: args.contextLength });
       if (!(target instanceof LocalLmTarget)) {

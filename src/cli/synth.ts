@@ -1,11 +1,14 @@
-/** `memaudit synth notes|records`: seeded synthetic clinical data for demos and tests (nothing real). */
+/**
+ * `memaudit synth notes|records`: seeded synthetic clinical data for demos and tests (nothing
+ * real). The generators (faker) are imported by the handler, not when the flags are defined.
+ */
 import type { Argv, CommandModule } from 'yargs';
-import { rngFromSeed } from '../core/rng.js';
-import { writeSyntheticNotes, writeSyntheticRecords } from '../data/synth/index.js';
+import { numberFlag, rules } from '../core/flags.js';
 import { runCommand, type GlobalArgs } from './context.js';
-import { numberFlag, rules } from './options.js';
 import { lastValue } from './canary.js';
 import { emit } from './output.js';
+
+type SynthKind = 'notes' | 'records';
 
 interface SynthArgs extends GlobalArgs {
   count: number;
@@ -18,13 +21,15 @@ function synthOptions<T>(y: Argv<T>) {
     .option('out', { type: 'string', coerce: lastValue, demandOption: true, describe: 'File to write' }) as unknown as Argv<SynthArgs>;
 }
 
-function synthCommand(kind: 'notes' | 'records', describe: string, write: typeof writeSyntheticNotes): CommandModule<GlobalArgs, SynthArgs> {
+function synthCommand(kind: SynthKind, describe: string): CommandModule<GlobalArgs, SynthArgs> {
   return {
     command: kind,
     describe,
     builder: (y) => synthOptions(y),
     handler: (args) =>
       runCommand(`synth ${kind}`, async () => {
+        const [synth, { rngFromSeed }] = await Promise.all([import('../data/synth/index.js'), import('../core/rng.js')]);
+        const write = kind === 'notes' ? synth.writeSyntheticNotes : synth.writeSyntheticRecords;
         const rng = rngFromSeed(args.seed);
         await write(args.out, args.count, rng);
         const result = { out: args.out, kind, count: args.count, seed: rng.seed };
@@ -38,8 +43,8 @@ export const synthCommandGroup: CommandModule<GlobalArgs, GlobalArgs> = {
   describe: 'Write seeded synthetic clinical data: notes (JSONL) or patient records (CSV)',
   builder: (y) =>
     y
-      .command(synthCommand('notes', 'Synthetic visit notes as JSONL {"id","text"} with fake names, dates, MRNs, addresses', writeSyntheticNotes))
-      .command(synthCommand('records', 'Synthetic patient records as CSV with a learnable label (columns match the patient-record pack)', writeSyntheticRecords))
+      .command(synthCommand('notes', 'Synthetic visit notes as JSONL {"id","text"} with fake names, dates, MRNs, addresses'))
+      .command(synthCommand('records', 'Synthetic patient records as CSV with a learnable label (columns match the patient-record pack)'))
       .demandCommand(1, 'Name a subcommand: notes or records') as unknown as Argv<GlobalArgs>,
   handler: () => undefined,
 };

@@ -1,19 +1,27 @@
 /**
  * `memaudit train`: trains a charlm, an mlp or a user's model.json, with or without DP-SGD, and
  * writes a model directory. Thin: parse flags, call src/train, print (--json fields: DESIGN.md).
+ * src/train and src/models load TensorFlow.js, so the handler imports them; the flag choices and
+ * defaults below mirror theirs (test/core/startup.test.ts keeps them equal).
  */
 import type { CommandModule } from 'yargs';
-import { accountantNames, type AccountantName } from '../accounting/index.js';
-import { initBackend } from '../core/backend.js';
+import { accountantNames, type AccountantName } from '../accounting/types.js';
 import { UsageError } from '../core/errors.js';
-import { dataFormats, type DataFormat } from '../data/index.js';
-import { hiddenActivations, type HiddenActivation } from '../models/charlm.js';
-import { optimizerNames, readTrainingRecords, saveTrainedModel, trainDefaults, trainModel, type OptimizerName, type TrainConfig } from '../train/index.js';
+import { fmt, renderTable } from '../core/format.js';
+import { numberFlag, numberListFlag, rules } from '../core/flags.js';
+import { dataFormats, type DataFormat } from '../data/format.js';
+import type { HiddenActivation } from '../models/charlm.js';
+import type { OptimizerName, TrainConfig } from '../train/index.js';
 import { progressFor, runCommand, type GlobalArgs } from './context.js';
-import { numberFlag, numberListFlag, rules } from './options.js';
-import { emit, fmt, renderTable } from './output.js';
+import { emit } from './output.js';
 import { auditLogOptions, recordRun, type AuditLogArgs } from './audit-log.js';
-import { modelFiles } from '../models/model-dir.js';
+
+/** src/train's optimizerNames. */
+export const optimizerChoices: readonly OptimizerName[] = ['sgd', 'momentum', 'adam'];
+/** src/models/charlm's hiddenActivations. */
+export const activationChoices: readonly HiddenActivation[] = ['relu', 'tanh', 'sigmoid', 'elu', 'selu', 'softplus', 'linear'];
+/** src/train's trainDefaults, for the flags that show them. */
+export const trainFlagDefaults = { clipNorm: 1, batchSize: 64, epochs: 3, learningRate: 0.005, optimizer: 'adam' as OptimizerName, accountant: 'rdp' as AccountantName };
 
 interface TrainArgs extends GlobalArgs, AuditLogArgs {
   data: string;
@@ -70,20 +78,25 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       .option('noise-multiplier', { type: 'string', describe: 'DP noise multiplier sigma', coerce: numberFlag('noise-multiplier', rules.positive) })
       .option('target-epsilon', { type: 'string', describe: 'DP budget: calibrates sigma (or, with --noise-multiplier, stops training at the budget)', coerce: numberFlag('target-epsilon', rules.positive) })
       .option('delta', { type: 'string', describe: 'DP delta (default min(1e-5, 1/(10 N)))', coerce: numberFlag('delta', rules.openUnit) })
-      .option('clip-norm', { type: 'string', default: String(trainDefaults.clipNorm), describe: 'Per-example gradient clip norm C', coerce: numberFlag('clip-norm', rules.positive) })
-      .option('batch-size', { type: 'string', default: String(trainDefaults.batchSize), describe: 'Expected batch size (DP: q = B/N)', coerce: numberFlag('batch-size', rules.positiveInt) })
-      .option('epochs', { type: 'string', default: String(trainDefaults.epochs), describe: 'Epochs (steps = ceil(E*N/B))', coerce: numberFlag('epochs', rules.positive) })
-      .option('lr', { type: 'string', default: String(trainDefaults.learningRate), describe: 'Learning rate', coerce: numberFlag('lr', rules.positive) })
-      .option('optimizer', { choices: optimizerNames, default: trainDefaults.optimizer, describe: 'Optimizer' })
-      .option('accountant', { choices: accountantNames, default: trainDefaults.accountant, describe: 'Accountant for epsilon and calibration: rdp, or pld (tighter)' })
+      .option('clip-norm', { type: 'string', default: String(trainFlagDefaults.clipNorm), describe: 'Per-example gradient clip norm C', coerce: numberFlag('clip-norm', rules.positive) })
+      .option('batch-size', { type: 'string', default: String(trainFlagDefaults.batchSize), describe: 'Expected batch size (DP: q = B/N)', coerce: numberFlag('batch-size', rules.positiveInt) })
+      .option('epochs', { type: 'string', default: String(trainFlagDefaults.epochs), describe: 'Epochs (steps = ceil(E*N/B))', coerce: numberFlag('epochs', rules.positive) })
+      .option('lr', { type: 'string', default: String(trainFlagDefaults.learningRate), describe: 'Learning rate', coerce: numberFlag('lr', rules.positive) })
+      .option('optimizer', { choices: optimizerChoices, default: trainFlagDefaults.optimizer, describe: 'Optimizer' })
+      .option('accountant', { choices: accountantNames, default: trainFlagDefaults.accountant, describe: 'Accountant for epsilon and calibration: rdp, or pld (tighter)' })
       .option('context-length', { type: 'string', describe: 'charlm: characters of context', coerce: numberFlag('context-length', rules.positiveInt) })
       .option('embedding-dim', { type: 'string', describe: 'charlm: embedding size', coerce: numberFlag('embedding-dim', rules.positiveInt) })
       .option('hidden', { type: 'string', describe: 'Hidden layer sizes, e.g. 128 or 64,64', coerce: numberListFlag('hidden', rules.positiveInt) })
-      .option('activation', { choices: hiddenActivations, describe: 'Hidden activation' })
+      .option('activation', { choices: activationChoices, describe: 'Hidden activation' })
       .option('layer-norm', { type: 'boolean', describe: 'Layer normalization after each hidden layer' }) as never,
   handler: (args) =>
     runCommand('train', async () => {
       if (args.model === 'mlp' && args.labelColumn === undefined) throw new UsageError('--model mlp needs --label-column');
+      const [{ initBackend }, { readTrainingRecords, saveTrainedModel, trainModel }, { modelFiles }] = await Promise.all([
+        import('../core/backend.js'),
+        import('../train/index.js'),
+        import('../models/model-dir.js'),
+      ]);
       const info = await initBackend(args.backend);
       const config: TrainConfig = {
         model: args.model,

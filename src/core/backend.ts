@@ -7,10 +7,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from './errors.js';
+import type { BackendName, BackendPreference } from './backend-names.js';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export type BackendPreference = 'auto' | BackendName;
-export const backendPreferences: readonly BackendPreference[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+export { backendPreferences, type BackendName, type BackendPreference } from './backend-names.js';
 
 export interface SkippedBackend {
   backend: BackendName;

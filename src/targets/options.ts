@@ -4,7 +4,7 @@
  * never from a flag (a flag would land in shell history and process lists).
  */
 import type { Argv } from 'yargs';
-import { numberFlag, rules } from '../cli/options.js';
+import { numberFlag, rules } from '../core/flags.js';
 import { UsageError } from '../core/errors.js';
 import type { TargetTask } from './target.js';
 

@@ -5,7 +5,7 @@ import { validate, readJsonFile, parseJson } from '../../src/core/schema.js';
 import { InputError, UsageError } from '../../src/core/errors.js';
 import { writeFileAtomic, AtomicFileWriter, commitAll } from '../../src/core/atomic.js';
 import { canonicalJson, sha256File, sha256Hex, sha256Json } from '../../src/core/hash.js';
-import { parseNumber, numberListFlag } from '../../src/cli/options.js';
+import { parseNumber, numberListFlag } from '../../src/core/flags.js';
 import { tempDir } from '../helpers/cli.js';
 
 describe('schema validation', () => {

@@ -1,9 +1,10 @@
 /**
- * Flag parsers shared by every command. Each throws a UsageError naming the flag and the bad
- * value, which the CLI prints as one line and exits 2 (yargs' own `number` type would silently
- * turn "abc" into NaN).
+ * Flag parsers shared by every command, the target flags and the probes' options. Each throws a
+ * UsageError naming the flag and the bad value, which the CLI prints as one line and exits 2
+ * (yargs' own `number` type would silently turn "abc" into NaN). In core, not src/cli, so library
+ * code that validates options never depends on the command-line layer.
  */
-import { UsageError } from '../core/errors.js';
+import { UsageError } from './errors.js';
 
 export interface NumberRule {
   integer?: boolean;
