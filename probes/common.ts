@@ -12,7 +12,7 @@ import { CapabilityError, UsageError } from '../src/core/errors.js';
 import { sha256File } from '../src/core/hash.js';
 import { silentProgress, type Progress } from '../src/core/progress.js';
 import { rngFromSeed, type Rng } from '../src/core/rng.js';
-import { validate, type JsonSchema } from '../src/core/schema.js';
+import { validate } from '../src/core/schema.js';
 import { writeJsonAtomic } from '../src/core/atomic.js';
 import { toolVersion } from '../src/core/version.js';
 import { parseNumber } from '../src/core/flags.js';
@@ -20,7 +20,11 @@ import { fmt, jsonReplacer, renderTable } from '../src/core/format.js';
 import { openTarget, type OpenTargetOptions } from '../src/targets/index.js';
 import type { Target, TargetDescriptor } from '../src/targets/target.js';
 import type { ProbeContext, ProbeModule, ProbeOptionSpec } from './registry.js';
+import { probeRunInfoSchema } from './schemas.js';
 import type { ProbeName, ProbeResult, ProbeRunInfo } from './types.js';
+
+/** In probes/schemas.ts (no heavy imports) so report readers can check results without the probes. */
+export { probeRunInfoSchema };
 
 // ---- manifest ---------------------------------------------------------------------------------
 
@@ -171,36 +175,6 @@ export async function runProbe<R extends ProbeResult>(probe: ProbeModule<R>, ctx
   checkProbeResult(probe, result);
   return result;
 }
-
-const targetDescriptorSchema: JsonSchema = {
-  type: 'object',
-  required: ['target', 'kind', 'task', 'digest', 'capabilities'],
-  properties: {
-    target: { type: 'string' },
-    kind: { enum: ['local', 'openai', 'tgi', 'kserve', 'tfserving'] },
-    task: { enum: ['lm', 'classifier'] },
-    digest: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-    files: { type: 'array', items: { type: 'object', required: ['name', 'sha256'], properties: { name: { type: 'string' }, sha256: { type: 'string' } } } },
-    capabilities: { type: 'object' },
-  },
-};
-
-/** JSON Schema of ProbeRunInfo: every probe result must match it. */
-export const probeRunInfoSchema: JsonSchema = {
-  type: 'object',
-  required: ['probe', 'version', 'toolVersion', 'backend', 'target', 'manifestDigest', 'seed', 'startedAt', 'finishedAt'],
-  properties: {
-    probe: { enum: ['exposure', 'extraction', 'membership', 'dp-audit'] },
-    version: { const: 1 },
-    toolVersion: { type: 'string' },
-    backend: { type: 'string' },
-    target: targetDescriptorSchema,
-    manifestDigest: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-    seed: { type: 'string' },
-    startedAt: { type: 'string', format: 'date-time' },
-    finishedAt: { type: 'string', format: 'date-time' },
-  },
-};
 
 /** Validates a result against the run-info schema and the probe's own schema. */
 export function checkProbeResult(probe: ProbeModule, result: unknown): void {

@@ -16,11 +16,11 @@ import { readPrivacyLedger } from '../src/accounting/index.js';
 import type { BackendPreference } from '../src/core/backend.js';
 import { ExitCode, UsageError, InconclusiveError } from '../src/core/errors.js';
 import { fmt } from '../src/core/format.js';
-import type { JsonSchema } from '../src/core/schema.js';
 import { parseTargetSpec } from '../src/targets/index.js';
 import { probeRunInfo } from './common.js';
 import type { ProbeContext, ProbeModule } from './registry.js';
 import { dpAuditSpec } from './specs.js';
+import { dpAuditResultSchema as resultSchema } from './schemas.js';
 import type { DpAuditResult } from './types.js';
 import { attackNames, runAttacks, type AttackName } from './membership/attacks.js';
 import { candidatesFromManifest, type CandidateSet } from './membership/candidates.js';
@@ -153,21 +153,6 @@ export async function runDpAudit(ctx: ProbeContext): Promise<DpAuditProbeResult>
     note,
   };
 }
-
-const resultSchema: JsonSchema = {
-  type: 'object',
-  required: ['method', 'epsilonLowerBound', 'confidence', 'ceiling', 'claimedEpsilon', 'refuted', 'delta', 'canaries'],
-  properties: {
-    method: { enum: ['clopper-pearson', 'one-run'] },
-    epsilonLowerBound: { type: 'number', minimum: 0 },
-    confidence: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
-    ceiling: { type: 'number', minimum: 0 },
-    claimedEpsilon: { type: ['number', 'null'] },
-    refuted: { type: 'boolean' },
-    delta: { type: 'number' },
-    canaries: { type: 'integer', minimum: 2 },
-  },
-};
 
 export const dpAuditProbe: ProbeModule<DpAuditProbeResult> = {
   ...dpAuditSpec,

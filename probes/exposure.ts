@@ -19,11 +19,11 @@ import { secretSpaceFromSpec } from '../src/canary/secret-space.js';
 import type { ManifestCanary, SecretSpace } from '../src/canary/types.js';
 import { CapabilityError, UsageError } from '../src/core/errors.js';
 import { fmt } from '../src/core/format.js';
-import type { JsonSchema } from '../src/core/schema.js';
 import { probeRunInfo } from './common.js';
 import { mannWhitneyGreater } from './rank-test.js';
 import type { ProbeContext, ProbeModule } from './registry.js';
 import { exposureSpec } from './specs.js';
+import { exposureResultSchema } from './schemas.js';
 import { SecretScorer, type ImportanceSample, type ScoringMethod } from './secret-scoring.js';
 import { fitSkewNormal, skewNormalLogCdf, type SkewNormal } from './skew-normal.js';
 import type { CanaryExposure, ExposureGroup, ExposureResult } from './types.js';
@@ -301,51 +301,6 @@ export async function runExposure(ctx: ProbeContext): Promise<ExposureResultDeta
   result.finishedAt = new Date().toISOString();
   return result;
 }
-
-const exposureResultSchema: JsonSchema = {
-  type: 'object',
-  required: ['probe', 'spaceSizeLog2', 'canaries', 'byRepetitions', 'reference', 'mode', 'scoring'],
-  properties: {
-    probe: { const: 'exposure' },
-    spaceSizeLog2: { type: 'number', minimum: 0 },
-    mode: { enum: ['exact', 'estimated'] },
-    scoring: { enum: ['prefix-shared', 'per-text'] },
-    canaries: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['id', 'role', 'repetitions', 'exposureBits', 'method', 'rank', 'logPerplexity'],
-        properties: {
-          id: { type: 'string' },
-          role: { enum: ['inserted', 'reference'] },
-          repetitions: { type: 'integer', minimum: 0 },
-          exposureBits: { type: 'number', minimum: 0 },
-          method: { enum: ['exact', 'estimated'] },
-          rank: { type: 'number', minimum: 1 },
-          logPerplexity: { type: ['number', 'string'] },
-        },
-      },
-    },
-    byRepetitions: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['repetitions', 'count', 'meanExposureBits', 'maxExposureBits'],
-        properties: { repetitions: { type: 'integer' }, count: { type: 'integer' }, meanExposureBits: { type: 'number' }, maxExposureBits: { type: 'number' } },
-      },
-    },
-    reference: {
-      type: 'object',
-      required: ['count', 'meanExposureBits', 'maxExposureBits'],
-      properties: { count: { type: 'integer' }, meanExposureBits: { type: 'number' }, maxExposureBits: { type: 'number' } },
-    },
-    insertedVsReference: {
-      type: 'object',
-      required: ['test', 'statistic', 'pValue'],
-      properties: { test: { type: 'string' }, statistic: { type: 'number' }, pValue: { type: 'number', minimum: 0, maximum: 1 } },
-    },
-  },
-};
 
 export const exposureProbe: ProbeModule<ExposureResultDetail> = {
   ...exposureSpec,

@@ -20,13 +20,13 @@ import { readRecords } from '../src/data/index.js';
 import { writeFileAtomic } from '../src/core/atomic.js';
 import { UsageError } from '../src/core/errors.js';
 import { sha256Hex } from '../src/core/hash.js';
-import type { JsonSchema } from '../src/core/schema.js';
 import type { ManifestCanary } from '../src/canary/types.js';
 import type { Decoding, Target } from '../src/targets/target.js';
 import { probeRunInfo } from './common.js';
 import { countPhi, scanPhi, type PhiType } from './phi-scan.js';
 import type { ProbeContext, ProbeModule } from './registry.js';
 import { extractionSpec } from './specs.js';
+import { extractionResultSchema } from './schemas.js';
 import type { ExtractionResult, TargetedExtraction, UntargetedExtraction } from './types.js';
 import { VerbatimIndex } from './verbatim.js';
 import { secretNll } from './secret-scoring.js';
@@ -361,70 +361,6 @@ export async function runExtraction(ctx: ProbeContext): Promise<ExtractionResult
   ctx.progress.done();
   return { ...probeRunInfo(ctx, 'extraction', startedAt), targeted, untargeted };
 }
-
-const extractionResultSchema: JsonSchema = {
-  type: 'object',
-  required: ['probe', 'targeted', 'untargeted'],
-  properties: {
-    probe: { const: 'extraction' },
-    targeted: {
-      type: 'object',
-      required: ['attempted', 'extracted', 'byRepetitions', 'beam', 'canaries'],
-      properties: {
-        attempted: { type: 'integer', minimum: 0 },
-        extracted: { type: 'integer', minimum: 0 },
-        byRepetitions: {
-          type: 'array',
-          items: { type: 'object', required: ['repetitions', 'count', 'extracted'], properties: { repetitions: { type: 'integer' }, count: { type: 'integer' }, extracted: { type: 'integer' } } },
-        },
-        beam: { enum: ['target', 'distributions', 'unavailable'] },
-        canaries: {
-          type: 'array',
-          items: {
-            type: 'object',
-            // Canary ids and outcomes only: never the secret or the generated text.
-            additionalProperties: false,
-            required: ['id', 'repetitions', 'role', 'greedy', 'beamRank'],
-            properties: {
-              id: { type: 'string' },
-              repetitions: { type: 'integer' },
-              role: { enum: ['inserted', 'reference'] },
-              greedy: { type: 'boolean' },
-              beamRank: { type: ['integer', 'null'], minimum: 1 },
-              secretLogprob: { type: 'number' },
-            },
-          },
-        },
-      },
-    },
-    untargeted: {
-      type: 'object',
-      required: ['samples', 'identifiers', 'verbatimTrainingMatches'],
-      properties: {
-        samples: { type: 'integer', minimum: 0 },
-        identifiers: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } },
-        verbatimTrainingMatches: { type: ['integer', 'null'], minimum: 0 },
-        top: {
-          type: 'array',
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['sha256', 'perplexity', 'zlibRatio', 'identifiers'],
-            properties: {
-              sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-              perplexity: { type: 'number' },
-              zlibRatio: { type: 'number' },
-              identifiers: { type: 'array', items: { type: 'string' } },
-              perplexityRank: { type: 'integer' },
-              zlibRank: { type: 'integer' },
-              verbatimRecords: { type: ['integer', 'null'] },
-            },
-          },
-        },
-      },
-    },
-  },
-};
 
 export const extractionProbe: ProbeModule<ExtractionResultDetail> = {
   ...extractionSpec,

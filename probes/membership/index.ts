@@ -5,11 +5,11 @@
  */
 import type { BackendPreference } from '../../src/core/backend.js';
 import { fmt } from '../../src/core/format.js';
-import type { JsonSchema } from '../../src/core/schema.js';
 import { probeRunInfo } from '../common.js';
 import { attackMetrics } from '../metrics.js';
 import type { ProbeContext, ProbeModule } from '../registry.js';
 import { membershipSpec } from '../specs.js';
+import { membershipResultSchema as resultSchema } from '../schemas.js';
 import type { MembershipAttackResult, MembershipResult } from '../types.js';
 import { runAttacks, type AttackRun } from './attacks.js';
 import type { CandidateSet } from './candidates.js';
@@ -56,30 +56,6 @@ export async function runMembership(ctx: ProbeContext, set: CandidateSet): Promi
     await options.reference?.close();
   }
 }
-
-const fprRecord = { type: 'object', required: ['0.001', '0.01', '0.1'], properties: { '0.001': { type: 'number' }, '0.01': { type: 'number' }, '0.1': { type: 'number' } } };
-
-const resultSchema: JsonSchema = {
-  type: 'object',
-  required: ['population', 'attacks', 'skipped'],
-  properties: {
-    population: { enum: ['manifest', 'files'] },
-    attacks: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['name', 'members', 'nonMembers', 'auc', 'tprAtFpr'],
-        properties: {
-          name: { type: 'string' },
-          members: { type: 'integer', minimum: 1 },
-          nonMembers: { type: 'integer', minimum: 1 },
-          auc: { type: 'number', minimum: 0, maximum: 1 },
-          tprAtFpr: fprRecord,
-        },
-      },
-    },
-  },
-};
 
 export const membershipProbe: ProbeModule<MembershipProbeResult> = {
   ...membershipSpec,

@@ -12,6 +12,8 @@ import { invokedCommand } from '../../src/cli/main.js';
 import { commands, isLazy } from '../../src/cli/commands.js';
 import { activationChoices, optimizerChoices, trainFlagDefaults } from '../../src/cli/train.js';
 import { probeSpecs } from '../../probes/specs.js';
+import { probeResultSchemas, probeRunInfoSchema } from '../../probes/schemas.js';
+import { spawn } from 'node:child_process';
 
 const forbidHook = pathToFileURL(join(repoRoot, 'test', 'core', 'fixtures', 'forbid-modules.mjs')).href;
 const tfjs = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node'];
@@ -97,13 +99,28 @@ describe('flag definitions mirror the library they no longer import', () => {
     for (const [key, value] of Object.entries(trainFlagDefaults)) expect(trainDefaults[key as keyof typeof trainDefaults], key).toBe(value);
   });
 
-  it('probe: every registered probe has its spec, in order, and uses its options', async () => {
+  it('probe: every registered probe has its spec, in order, and uses its options and result schema', async () => {
     const { probes } = await import('../../probes/registry.js');
+    const common = await import('../../probes/common.js');
     expect(probes.map((p) => p.name)).toEqual(probeSpecs.map((s) => s.name));
     for (const [i, probe] of probes.entries()) {
       expect(probe.describe).toBe(probeSpecs[i]!.describe);
       expect(probe.options).toBe(probeSpecs[i]!.options);
+      expect(probe.resultSchema).toBe(probeResultSchemas[probe.name]);
     }
+    expect(common.probeRunInfoSchema).toBe(probeRunInfoSchema);
+  });
+
+  it('probe specs and result schemas load without TensorFlow.js or ajv (for --help and report readers)', async () => {
+    const urls = ['specs.js', 'schemas.js'].map((f) => pathToFileURL(join(repoRoot, 'dist', 'probes', f)).href);
+    const code = await new Promise<number | null>((done) => {
+      const child = spawn(process.execPath, ['--import', forbidHook, '--input-type=module', '-e', urls.map((u) => `await import(${JSON.stringify(u)});`).join('')], {
+        env: { ...process.env, MEMAUDIT_FORBID_MODULES: everyHeavyPackage.join(',') },
+        stdio: 'inherit',
+      });
+      child.on('close', done);
+    });
+    expect(code).toBe(0);
   });
 });
 
