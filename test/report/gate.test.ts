@@ -7,6 +7,11 @@ import { buildReport, serializeReport } from '../../src/report/assemble.js';
 import { defaultPolicy } from '../../src/policy/load.js';
 import type { AuditEvidence } from '../../src/policy/evidence.js';
 import { cleanEvidence, exposure, manifest, target } from '../policy/fixtures.js';
+import { sha256Hex } from '../../src/core/hash.js';
+import { loadSigningKey, writeKeyPair } from '../../src/attest/keys.js';
+import { attestStatement } from '../../src/attest/attestation.js';
+import { privacyAuditStatement } from '../../src/attest/predicate.js';
+import { readReport } from '../../src/report/assemble.js';
 
 function writeReport(dir: string, e: AuditEvidence = cleanEvidence()): string {
   const { report } = buildReport({ ...e, target, backend: 'wasm', seed: '1', startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:00:01.000Z' }, defaultPolicy());
@@ -77,6 +82,55 @@ describe('gate (CLI)', () => {
     const missing = await runCli(['gate', '--audit-log', log]);
     expect(missing.code).toBe(2);
     expect(() => readFileSync(log)).toThrow();
+  });
+});
+
+describe('gate --attestation --key (CLI)', () => {
+  /** A report and its attestation as `audit` writes them, signed with a fresh key (or unsigned). */
+  async function signedRun(dir: string, sign = true) {
+    const keys = await writeKeyPair(join(dir, 'keys'));
+    const report = writeReport(dir);
+    const json = readFileSync(report, 'utf8');
+    const attestation = join(dir, 'attestation.dsse.json');
+    const { envelope } = attestStatement(privacyAuditStatement(readReport(report), sha256Hex(json), null), sign ? loadSigningKey(keys.privateKeyPath) : null);
+    writeFileSync(attestation, JSON.stringify(envelope));
+    return { report, attestation, pub: keys.publicKeyPath, dir };
+  }
+
+  it('decides a report the signed attestation vouches for, and is documented in --help', async () => {
+    const r = await signedRun(tempDir());
+    const g = await runCli(['gate', '--report', r.report, '--attestation', r.attestation, '--key', r.pub, '--json']);
+    expect(g.code, g.stderr).toBe(0);
+    expect(JSON.parse(g.stdout)).toMatchObject({ verdict: 'NOT_PHI', attestation: { path: r.attestation, reportSha256: sha256Hex(readFileSync(r.report, 'utf8')) } });
+    const help = await runCli(['gate', '--help']);
+    expect(help.stdout).toMatch(/--attestation/);
+    expect(help.stdout).toMatch(/--key/);
+  });
+
+  it('fails (exit 1, one line, nothing logged) on an edited report, another key, or an unsigned attestation', async () => {
+    const r = await signedRun(tempDir());
+    const log = join(r.dir, 'log.jsonl');
+    // An edited report: the verdict says NOT_PHI still, but it is not the attested report.
+    writeFileSync(r.report, readFileSync(r.report, 'utf8').replace('"seed": "1"', '"seed": "2"'));
+    const edited = await runCli(['gate', '--report', r.report, '--attestation', r.attestation, '--key', r.pub, '--audit-log', log]);
+    expect(edited.code).toBe(1);
+    expect(edited.stderr.trim().split('\n')).toEqual([expect.stringMatching(/report.json: sha256 [0-9a-f]{64} is not the report attested in .*attestation.dsse.json/)]);
+    expect(edited.stdout).toBe('');
+
+    const other = await writeKeyPair(join(r.dir, 'other'));
+    const fresh = await signedRun(tempDir());
+    const wrongKey = await runCli(['gate', '--report', fresh.report, '--attestation', fresh.attestation, '--key', other.publicKeyPath, '--audit-log', log]);
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr.trim().split('\n')).toHaveLength(1);
+
+    const unsigned = await signedRun(tempDir(), false);
+    const u = await runCli(['gate', '--report', unsigned.report, '--attestation', unsigned.attestation, '--key', unsigned.pub, '--audit-log', log]);
+    expect(u.code).toBe(1);
+    expect(u.stderr.trim().split('\n')).toHaveLength(1);
+    expect(() => readFileSync(log)).toThrow();
+
+    const alone = await runCli(['gate', '--report', fresh.report, '--attestation', fresh.attestation]);
+    expect(alone.code).toBe(2);
   });
 });
 
