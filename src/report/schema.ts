@@ -1,9 +1,13 @@
 /**
- * JSON Schema of report.json. It pins what the verdict reads (manifest summary, the probe fields
- * the rules use, the ledger, the verdict) and lets probes add fields. Numbers that may be
- * infinite are written as "Infinity" (JSON has no infinity), so those fields accept that string.
+ * JSON Schema of report.json. It pins what the verdict reads (manifest summary, the ledger, the
+ * verdict) and holds each probe's result to that probe's own schema (probes/registry.ts). Numbers
+ * that may be infinite are written as "Infinity" (JSON has no infinity), so those fields accept
+ * that string.
  */
 import type { JsonSchema } from '../core/schema.js';
+// probes/schemas.ts, not the probe modules: reading a report (gate) must not load TensorFlow.js.
+import { probeResultSchemas, probeRunInfoSchema } from '../../probes/schemas.js';
+import type { ProbeName } from '../../probes/types.js';
 import { policySchema } from '../policy/schema.js';
 
 // The policy schema nested without its $schema keyword (allowed only at the root).
@@ -27,96 +31,34 @@ const reason = {
   },
 };
 
-const runInfo = {
-  required: ['probe', 'version', 'toolVersion', 'backend', 'manifestDigest', 'startedAt', 'finishedAt'],
-};
+// ---- probe results: the probes' own schemas ------------------------------------------------------
 
-const exposure = {
-  type: 'object',
-  ...runInfo,
-  required: [...runInfo.required, 'spaceSizeLog2', 'canaries', 'byRepetitions', 'reference'],
-  properties: {
-    probe: { const: 'exposure' },
-    spaceSizeLog2: { type: 'number' },
-    canaries: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['id', 'role', 'repetitions', 'exposureBits'],
-        properties: { id: { type: 'string' }, role: { enum: ['inserted', 'reference'] }, repetitions: count, exposureBits: numberish },
-      },
-    },
-    byRepetitions: {
-      type: 'array',
-      items: { type: 'object', required: ['repetitions', 'count', 'meanExposureBits', 'maxExposureBits'], properties: { repetitions: count, count, meanExposureBits: numberish, maxExposureBits: numberish } },
-    },
-    reference: { type: 'object', required: ['count', 'meanExposureBits', 'maxExposureBits'], properties: { count, meanExposureBits: numberish, maxExposureBits: numberish } },
-  },
-};
+const nonFinite = { enum: ['Infinity', '-Infinity', 'NaN'] };
 
-const extraction = {
-  type: 'object',
-  ...runInfo,
-  required: [...runInfo.required, 'targeted', 'untargeted'],
-  properties: {
-    probe: { const: 'extraction' },
-    targeted: {
-      type: 'object',
-      required: ['attempted', 'extracted', 'byRepetitions'],
-      properties: {
-        attempted: count,
-        extracted: count,
-        byRepetitions: { type: 'array', items: { type: 'object', required: ['repetitions', 'count', 'extracted'], properties: { repetitions: count, count, extracted: count } } },
-      },
-    },
-    untargeted: {
-      type: 'object',
-      required: ['samples', 'identifiers', 'verbatimTrainingMatches'],
-      properties: {
-        samples: count,
-        identifiers: { type: 'object', additionalProperties: count },
-        verbatimTrainingMatches: { anyOf: [count, { type: 'null' }] },
-      },
-    },
-  },
-};
+/**
+ * A schema as report.json needs it: every number may also be "Infinity", "-Infinity" or "NaN",
+ * the strings serializeReport writes for non-finite numbers (JSON has none). enum, const and
+ * required hold values and names, not schemas, and are kept as they are.
+ */
+export function widenNumbers(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(widenNumbers);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = k === 'enum' || k === 'const' || k === 'required' ? v : widenNumbers(v);
+  const type = out.type;
+  const numeric = type === 'number' || (Array.isArray(type) && type.includes('number'));
+  return numeric ? { anyOf: [out, nonFinite] } : out;
+}
 
-const membership = {
-  type: 'object',
-  ...runInfo,
-  required: [...runInfo.required, 'attacks'],
-  properties: {
-    probe: { const: 'membership' },
-    attacks: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['name', 'members', 'nonMembers', 'auc', 'tprAtFpr'],
-        properties: {
-          name: { type: 'string' },
-          members: count,
-          nonMembers: count,
-          auc: numberish,
-          tprAtFpr: { type: 'object', required: ['0.001', '0.01', '0.1'], properties: { '0.001': numberish, '0.01': numberish, '0.1': numberish } },
-          roc: { type: 'object', required: ['fpr', 'tpr'], properties: { fpr: { type: 'array', items: { type: 'number' } }, tpr: { type: 'array', items: { type: 'number' } } } },
-        },
-      },
-    },
-  },
-};
+/**
+ * A probe's result in report.json: exactly what `memaudit probe` validates before writing (the
+ * run-info fields and the probe module's resultSchema), so the two can never disagree.
+ */
+function probeResult(name: ProbeName, schema: JsonSchema): JsonSchema {
+  return { allOf: [widenNumbers(probeRunInfoSchema), widenNumbers(schema), { properties: { probe: { const: name } } }] } as JsonSchema;
+}
 
-const dpAudit = {
-  type: 'object',
-  ...runInfo,
-  required: [...runInfo.required, 'method', 'epsilonLowerBound', 'confidence', 'ceiling', 'claimedEpsilon', 'refuted'],
-  properties: {
-    probe: { const: 'dp-audit' },
-    epsilonLowerBound: numberish,
-    ceiling: numberish,
-    claimedEpsilon: { anyOf: [{ type: 'number' }, { type: 'null' }] },
-    refuted: { type: 'boolean' },
-  },
-};
+const probeResults = Object.fromEntries(Object.entries(probeResultSchemas).map(([name, schema]) => [name, probeResult(name as ProbeName, schema)]));
 
 const ledger = {
   anyOf: [
@@ -183,7 +125,7 @@ export const reportSchema: JsonSchema = {
     results: {
       type: 'object',
       additionalProperties: false,
-      properties: { exposure, extraction, membership, 'dp-audit': dpAudit },
+      properties: probeResults,
     },
     failures: {
       type: 'array',

@@ -63,18 +63,26 @@ export function exposure(exposureFor: (reps: number, i: number) => number, m = m
     maxExposureBits: Math.max(...list.map((c) => c.exposureBits)),
   });
   const refs = canaries.filter((c) => c.role === 'reference');
+  // Everything probes/exposure.ts writes (the report holds results to the probe's own schema).
   return {
     ...info('exposure'),
+    mode: 'exact',
+    scoring: 'prefix-shared',
+    candidatesPerCanary: 2 ** m.spaceSizeLog2,
     spaceSizeLog2: m.spaceSizeLog2,
     canaries,
     byRepetitions: m.byRepetitions.map((g) => ({ repetitions: g.repetitions, ...stats(canaries.filter((c) => c.role === 'inserted' && c.repetitions === g.repetitions)) })),
     reference: stats(refs),
-  };
+  } as ExposureResult;
 }
 
 /** Shaped as probes/extraction.ts writes it: inserted canaries by repetition count, references apart. */
 export function extraction(extractedByReps: Record<number, number>, m = manifest(), referenceExtracted = 0): ExtractionResult {
   const byRepetitions = m.byRepetitions.map((g) => ({ repetitions: g.repetitions, count: g.count, extracted: extractedByReps[g.repetitions] ?? 0 }));
+  const canaries = [
+    ...byRepetitions.flatMap((g) => Array.from({ length: g.count }, (_, i) => ({ id: `c${g.repetitions}-${i}`, repetitions: g.repetitions, role: 'inserted' as const, greedy: i < g.extracted, beamRank: null }))),
+    ...Array.from({ length: m.references }, (_, i) => ({ id: `r-${i}`, repetitions: 0, role: 'reference' as const, greedy: i < referenceExtracted, beamRank: null })),
+  ];
   return {
     ...info('extraction'),
     targeted: {
@@ -82,7 +90,9 @@ export function extraction(extractedByReps: Record<number, number>, m = manifest
       extracted: byRepetitions.reduce((s, g) => s + g.extracted, 0),
       byRepetitions,
       reference: { attempted: m.references, extracted: referenceExtracted },
-    },
+      beam: 'distributions',
+      canaries,
+    } as ExtractionResult['targeted'],
     untargeted: { samples: 50, identifiers: { ssn: 3 }, verbatimTrainingMatches: 0 },
   };
 }
@@ -91,6 +101,7 @@ export function membership(attacks: { name: string; members: number; nonMembers:
   return {
     ...info('membership'),
     population: 'manifest',
+    skipped: [],
     attacks: attacks.map((a) => ({
       name: a.name,
       members: a.members,
@@ -99,7 +110,7 @@ export function membership(attacks: { name: string; members: number; nonMembers:
       tprAtFpr: { '0.001': a.tpr, '0.01': Math.min(1, a.tpr + 0.01), '0.1': Math.min(1, a.tpr + 0.1) },
       roc: { fpr: [0, 0.001, 0.01, 0.1, 0.5, 1], tpr: [a.tpr, a.tpr, Math.min(1, a.tpr + 0.01), Math.min(1, a.tpr + 0.1), 0.6, 1] },
     })),
-  };
+  } as MembershipResult;
 }
 
 /** `audit` runs dp-audit at the policy's confidence, 1 - alpha (0.999 under the default policy). */

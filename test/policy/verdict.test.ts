@@ -276,6 +276,7 @@ describe('review fixes', () => {
     const ex = exposure((_r, i) => bitsOf(i), e.manifest);
     ex.mode = 'estimated';
     if (samples !== undefined) ex.candidatesPerCanary = samples;
+    else delete ex.candidatesPerCanary;
     for (const c of ex.canaries) {
       c.method = 'estimated';
       if (estimator) c.estimator = estimator;

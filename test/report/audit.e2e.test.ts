@@ -5,7 +5,7 @@
  * 3, never PHI for a memorization reason). Then the report, attestation, gate and audit log.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'node-html-parser';
 import { initBackend } from '../../src/core/backend.js';
@@ -137,6 +137,19 @@ describe('audit on a charlm trained without DP, canaries inserted up to 16 times
     }
   });
 
+  it('binds the manifest to the model: both digests in the report, and another dataset\'s manifest is refused (exit 2, one line, nothing written)', async () => {
+    const report = JSON.parse(readFileSync(out.report, 'utf8'));
+    expect(report.binding).toEqual({ manifestOutputSha256: manifest.output.sha256, modelTrainingDataSha256: manifest.output.sha256 });
+    expect(report.verdict.checks).toContainEqual(expect.objectContaining({ probe: 'manifest', outcome: 'PASS' }));
+    const other = join(dir, 'other-manifest.json');
+    writeFileSync(other, JSON.stringify({ ...manifest, output: { ...manifest.output, sha256: '0'.repeat(64) } }));
+    const wrong = await runCli(['audit', '--target', model, '--manifest', other, '--out', join(dir, 'run-wrong'), '--backend', 'wasm', '--audit-log', join(dir, 'wrong-log.jsonl')]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr.trim().split('\n')).toEqual([expect.stringMatching(/other-manifest.json: the manifest does not belong to the model: .*model-nodp\/memaudit.json/)]);
+    expect(existsSync(join(dir, 'run-wrong'))).toBe(false);
+    expect(existsSync(join(dir, 'wrong-log.jsonl'))).toBe(false);
+  });
+
   it('gate re-decides the report (exit 1), and the audit log chains both runs', async () => {
     const g = await runCli(['gate', '--report', out.report, '--audit-log', log]);
     expect(g.code).toBe(1);
@@ -155,6 +168,8 @@ describe('audit on a DP model (epsilon <= 3) trained on the same data', () => {
     const out = JSON.parse(r.stdout) as AuditJson;
     expect([0, 3], r.stderr).toContain(r.code);
     expect(out.reasons.filter((x) => x.outcome === 'PHI')).toEqual([]);
+    // The DP claim is audited at the policy's confidence (1 - alpha), the level a refutation needs.
+    expect(JSON.parse(readFileSync(out.report, 'utf8')).results['dp-audit'].confidence).toBeCloseTo(0.999, 9);
     console.log(`[audit e2e] DP (epsilon ${ledger.epsilon[ledger.accountant].toFixed(2)}): ${out.verdict} (exit ${r.code}) on ${out.backend}; ${out.reasons.map((x) => `${x.probe} ${x.metric}: ${x.message}`).join(' | ')}`);
   }, 600_000);
 });

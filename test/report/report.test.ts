@@ -12,6 +12,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
 import { manifestBinding } from '../../src/report/run.js';
+import { widenNumbers } from '../../src/report/schema.js';
 import { privacyAuditStatement } from '../../src/attest/predicate.js';
 
 function phiReport() {
@@ -123,6 +124,27 @@ describe('report', () => {
   it('the extraction table shows the never-inserted references apart', () => {
     const md = renderMarkdown(phiReport().report);
     expect(md).toContain('| reference (0x, never inserted) | 1200 | 0 |');
+  });
+
+  it("holds each probe's result to the probe's own schema, with non-finite numbers as strings", () => {
+    const { report } = phiReport();
+    const dir = tempDir();
+    const file = join(dir, 'report.json');
+    // A field only the probe's schema knows (membership AUC in [0, 1]).
+    const bad = structuredClone(report);
+    bad.results.membership!.attacks[0]!.auc = 2;
+    writeFileSync(file, serializeReport(bad));
+    expect(() => readReport(file)).toThrow(`${file}: /results/membership/attacks/0/auc: must be <= 1`);
+    // Infinity is written as "Infinity" and reads back.
+    const inf = structuredClone(report);
+    inf.results['dp-audit']!.epsilonLowerBound = Infinity;
+    writeFileSync(file, serializeReport(inf));
+    expect(readReport(file).results['dp-audit']!.epsilonLowerBound).toBe('Infinity');
+    expect(widenNumbers({ type: 'object', properties: { x: { type: 'number', minimum: 0 }, n: { type: 'integer' } }, required: ['x'] })).toEqual({
+      type: 'object',
+      properties: { x: { anyOf: [{ type: 'number', minimum: 0 }, { enum: ['Infinity', '-Infinity', 'NaN'] }] }, n: { type: 'integer' } },
+      required: ['x'],
+    });
   });
 
   it('refuses to write outputs containing a canary secret or record, and writes nothing', async () => {
