@@ -5,6 +5,8 @@
  * target can do what the probe needs, validate the result against its schema, write it
  * atomically, and render the short terminal table.
  */
+import { manifestBinding, modelTrainingData } from './binding.js';
+import type { ManifestBinding } from '../src/policy/evidence.js';
 import { readManifest } from '../src/canary/index.js';
 import type { Manifest } from '../src/canary/types.js';
 import { initBackend, type BackendPreference } from '../src/core/backend.js';
@@ -59,6 +61,8 @@ export interface ProbeSession {
   target: Target;
   targetDescriptor: TargetDescriptor;
   manifest: LoadedManifest;
+  /** The manifest's dataset against the model's recorded training data (checked at open). */
+  binding: ManifestBinding;
   seed: string;
   backend: string;
   progress: Progress;
@@ -70,6 +74,7 @@ export interface ProbeSession {
 export async function openProbeSession(options: ProbeSessionOptions): Promise<ProbeSession> {
   // The manifest is read first: a bad manifest should not cost a model load or API calls.
   const manifest = await loadManifest(options.manifestPath);
+  const binding = manifestBinding(options.manifestPath, manifest.manifest, modelTrainingData(options.target));
   const info = await initBackend(options.backend ?? 'auto');
   const target = await openTarget(options.target, options.targetOptions ?? {});
   let targetDescriptor: TargetDescriptor;
@@ -85,6 +90,7 @@ export async function openProbeSession(options: ProbeSessionOptions): Promise<Pr
     target,
     targetDescriptor,
     manifest,
+    binding,
     seed: root.seed,
     backend: info.backend,
     progress,

@@ -8,10 +8,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { ProbeName } from '../../probes/types.js';
 import { loadSigningKey, signingKeyEnv } from '../attest/keys.js';
 import { UsageError } from '../core/errors.js';
-import { summaryRows } from '../report/assemble.js';
-import { verdictHeadline } from '../report/document.js';
-import { runAudit } from '../report/run.js';
-import { openTargetOptionsFromArgs, targetOptions, type TargetArgs } from '../targets/index.js';
+import { openTargetOptionsFromArgs, targetOptions, type TargetArgs } from '../targets/options.js';
 import { auditLogOptions, auditLogPath, type AuditLogArgs } from './audit-log.js';
 import { progressFor, runCommand, type GlobalArgs } from './context.js';
 import { emit } from './output.js';
@@ -56,6 +53,12 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
     ) as unknown as Argv<AuditArgs>,
   handler: (args) =>
     runCommand('audit', async () => {
+      // The audit runner loads TensorFlow.js and every probe: only when an audit really runs.
+      const [{ runAudit }, { summaryRows }, { verdictHeadline }] = await Promise.all([
+        import('../report/run.js'),
+        import('../report/assemble.js'),
+        import('../report/document.js'),
+      ]);
       const probeOptions = parseProbeOptions(args.probeOption);
       const signingKey = loadSigningKey(args.signKey);
       if (signingKey?.warning) process.stderr.write(`memaudit audit: warning: ${signingKey.warning}\n`);

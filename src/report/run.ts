@@ -15,16 +15,12 @@ import { attestationFileName, attestStatement } from '../attest/attestation.js';
 import type { LoadedPrivateKey } from '../attest/keys.js';
 import { privacyAuditStatement } from '../attest/predicate.js';
 import type { BackendPreference } from '../core/backend.js';
-import { readManifest } from '../canary/index.js';
-import type { Manifest } from '../canary/types.js';
-import { CapabilityError, InconclusiveError, InputError } from '../core/errors.js';
+import { CapabilityError, InconclusiveError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import type { Progress } from '../core/progress.js';
-import { META_JSON, readModelMeta } from '../models/model-dir.js';
 import type { OpenTargetOptions } from '../targets/options.js';
-import { parseTargetSpec } from '../targets/spec.js';
 import type { TargetDescriptor } from '../targets/target.js';
-import { summarizeManifest, type LedgerEvidence, type ManifestBinding, type ProbeFailure, type ProbeResults } from '../policy/evidence.js';
+import { summarizeManifest, type LedgerEvidence, type ProbeFailure, type ProbeResults } from '../policy/evidence.js';
 import { loadPolicy } from '../policy/load.js';
 import type { Policy } from '../policy/types.js';
 import type { Verdict } from '../policy/verdict.js';
@@ -70,33 +66,6 @@ export function ledgerFor(target: TargetDescriptor): LedgerEvidence | null {
 }
 
 /**
- * The training data digest a local memaudit model directory records (memaudit.json), or null
- * when the target cannot tell: an API, or a model directory without memaudit.json.
- */
-export function modelTrainingData(target: string): { metaPath: string; sha256: string } | null {
-  const spec = parseTargetSpec(target);
-  if (spec.kind !== 'local') return null;
-  const metaPath = join(spec.dir, META_JSON);
-  if (!existsSync(metaPath)) return null;
-  return { metaPath, sha256: readModelMeta(spec.dir).trainingData.sha256 };
-}
-
-/**
- * Binds the manifest to the model: the dataset canary insertion wrote must be the one the model
- * was trained on, else the canaries probed were never in this model's training data and their
- * absence would clear it. A mismatch is bad input (exit 2), raised before anything is probed.
- */
-export function manifestBinding(manifestPath: string, manifest: Manifest, model: { metaPath: string; sha256: string } | null): ManifestBinding {
-  const manifestSha = manifest.output.sha256;
-  if (model && model.sha256 !== manifestSha) {
-    throw new InputError(
-      `${manifestPath}: the manifest does not belong to the model: its output dataset (sha256 ${manifestSha.slice(0, 12)}...) is not the training data recorded in ${model.metaPath} (sha256 ${model.sha256.slice(0, 12)}...)`,
-    );
-  }
-  return { manifestOutputSha256: manifestSha, modelTrainingDataSha256: model?.sha256 ?? null };
-}
-
-/**
  * A probe's options for this audit: dp-audit bounds are computed at the policy's confidence
  * (1 - alpha), the level the verdict needs to call a DP claim refuted, unless the user set one.
  */
@@ -116,9 +85,6 @@ export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
   // Everything a user can get wrong is checked before the model loads or an API is called.
   const policy = loadPolicy(o.policyPath);
   const logHead: AuditLogHead | null = o.auditLogPath ? auditLogHead(o.auditLogPath) : null;
-  const model = modelTrainingData(o.target);
-  // The manifest is read again by the session; reading it here keeps a mismatch from costing a model load.
-  if (model) manifestBinding(o.manifestPath, readManifest(o.manifestPath), model);
   const session = await openProbeSession({
     target: o.target,
     targetOptions: o.targetOptions,
@@ -163,7 +129,7 @@ export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
       startedAt,
       finishedAt: new Date().toISOString(),
       manifest: summarizeManifest(session.manifest.manifest, session.manifest.digest),
-      binding: manifestBinding(o.manifestPath, session.manifest.manifest, model),
+      binding: session.binding,
       results,
       failures,
       ledger,

@@ -11,7 +11,7 @@ import { cleanEvidence, dpAudit, dpLedger, extraction, membership, target } from
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
-import { manifestBinding } from '../../src/report/run.js';
+import { manifestBinding } from '../../probes/binding.js';
 import { widenNumbers } from '../../src/report/schema.js';
 import { privacyAuditStatement } from '../../src/attest/predicate.js';
 
