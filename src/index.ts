@@ -20,3 +20,13 @@ export { generateSigningKeyPair, loadSigningKey, loadPublicKey, keyIdOf, type Si
 export { verifyAttestation } from './attest/verify.js';
 export { privacyAuditPredicateType, type Statement } from './attest/statement.js';
 export { appendAuditLog, verifyAuditLog, auditLogHead, type AuditLogEntry, type AuditLogRecord } from './attest/audit-log.js';
+// The pipeline stages, one namespace each (names inside them may repeat across stages).
+export * as accounting from './accounting/index.js';
+export * as data from './data/index.js';
+export * as canary from './canary/index.js';
+export * as models from './models/index.js';
+export * as train from './train/index.js';
+export { openTarget, targetOptions, type OpenTargetOptions } from './targets/index.js';
+export { probes, findProbe, type ProbeModule, type ProbeContext } from '../probes/registry.js';
+export { openProbeSession, runProbe, type ProbeSession } from '../probes/common.js';
+export { runDemo, type DemoOptions, type DemoResult, type DemoRun } from './demo/run.js';
