@@ -48,6 +48,17 @@ describe('--target on the command line', () => {
     }
   });
 
+  it('a manifest that does not belong to the model exits 2 before anything is probed', async () => {
+    // A model directory records its training data digest; this one was not trained on the manifest's dataset.
+    const dir = await makeCharLmDir(work, { name: 'unbound' });
+    const out = join(work, 'unbound-result.json');
+    const r = await runCli(['probe', 'exposure', '--target', dir, '--manifest', manifest, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('the manifest does not belong to the model');
+    expect(readdirSync(work)).not.toContain('unbound-result.json');
+  });
+
   it('an unreachable API exits 2 naming its URL', async () => {
     const dead = await startFaultServer({});
     await dead.close();
@@ -142,7 +153,9 @@ describe('--target on the command line', () => {
 
   it('a probe through serve gives the numbers it gives on the local model', async () => {
     await initBackend('wasm');
-    const dir = await makeCharLmDir(work, { sharpen: 30 });
+    // The model must be bound to the manifest (its recorded training data is the manifest's output).
+    const trainingDataSha256 = (JSON.parse(readFileSync(manifest, 'utf8')) as { output: { sha256: string } }).output.sha256;
+    const dir = await makeCharLmDir(work, { sharpen: 30, trainingDataSha256 });
     const local = (await openTarget(dir)) as LocalLmTarget;
     const server = await startServer({ target: local, modelName: 'lm', port: 0 });
     try {

@@ -30,7 +30,7 @@ function meta(partial: Partial<ModelMeta>): ModelMeta {
  * A char LM directory. `sharpen` scales the output kernel so the distribution is peaked
  * (an untrained model is nearly uniform, which would make greedy decoding ties-driven).
  */
-export async function makeCharLmDir(root: string, options: { contextLength?: number; sharpen?: number; seed?: number; endBias?: number; name?: string } = {}): Promise<string> {
+export async function makeCharLmDir(root: string, options: { contextLength?: number; sharpen?: number; seed?: number; endBias?: number; name?: string; trainingDataSha256?: string } = {}): Promise<string> {
   const dir = join(root, options.name ?? 'charlm');
   const tokenizer = CharTokenizer.fromTexts(sampleTexts);
   const contextLength = options.contextLength ?? 8;
@@ -49,7 +49,8 @@ export async function makeCharLmDir(root: string, options: { contextLength?: num
   // endBias raises the logit of PAD (id 0), the end of a text, so generation stops early.
   const endBias = tf.tensor1d(Array.from({ length: tokenizer.size }, (_, i) => (i === 0 ? options.endBias ?? 0 : 0)));
   last.setWeights([tf.mul(kernel!, sharpen), tf.add(bias!, endBias)]);
-  await saveModelDir(dir, model, meta({ task: 'lm', architecture: 'charlm', tokenizer: tokenizer.toJSON(), contextLength }));
+  const trainingData = { file: 'notes.jsonl', sha256: options.trainingDataSha256 ?? '0'.repeat(64), records: sampleTexts.length };
+  await saveModelDir(dir, model, meta({ task: 'lm', architecture: 'charlm', tokenizer: tokenizer.toJSON(), contextLength, trainingData }));
   model.dispose();
   return dir;
 }
