@@ -1,10 +1,12 @@
 /**
- * The public reference vectors (../shared/vectors/accounting-public.json: values read from the test
- * suites of TF Privacy, google dp_accounting and Opacus), each within its own source's tolerance.
+ * The public reference vectors (values read from the test suites of TF Privacy, google
+ * dp_accounting and Opacus), each within its own source's tolerance. The repository keeps a copy
+ * in test/fixtures so a clone tests alone; when the project's shared/ folder sits beside the
+ * clone, the copy must equal it.
  * PLD values must also be within 1% of the reference, and never below the exact value where one
  * is known (see pld.test.ts for the exact Gaussian).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_RDP_ORDERS,
@@ -38,7 +40,8 @@ interface Vector {
   rdp_fractional_method?: string;
 }
 
-const vectorsPath = new URL('../../../shared/vectors/accounting-public.json', import.meta.url);
+const vectorsPath = new URL('../fixtures/accounting-public.json', import.meta.url);
+const sharedVectorsPath = new URL('../../../shared/vectors/accounting-public.json', import.meta.url);
 const vectors = JSON.parse(readFileSync(vectorsPath, 'utf8')) as Vector[];
 
 function tolerance(v: Vector, expected: number): number {
@@ -64,6 +67,10 @@ function ordersOf(v: Vector): number[] {
 const segmentOf = (v: Vector) => [{ samplingRate: v.sampling_rate, noiseMultiplier: v.noise_multiplier, steps: v.steps }];
 
 describe('public accounting vectors', () => {
+  it.runIf(existsSync(sharedVectorsPath))('the repository copy equals the shared vectors', () => {
+    expect(JSON.parse(readFileSync(vectorsPath, 'utf8'))).toEqual(JSON.parse(readFileSync(sharedVectorsPath, 'utf8')));
+  });
+
   it('the vector file is the one the issue names and has both accountants', () => {
     expect(vectors.length).toBeGreaterThanOrEqual(10);
     expect(vectors.some((v) => v.accountant === 'rdp')).toBe(true);
