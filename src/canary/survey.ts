@@ -61,16 +61,18 @@ class InlineSurvey implements InputSurvey {
 }
 
 /**
- * The worker's program: CommonJS evaluated from a string, with the scanner class's own source
- * spliced in, so it runs the same from the compiled CLI and from the TypeScript tests.
+ * The worker's program, evaluated from a string with the scanner class's own source spliced in,
+ * so it runs the same from the compiled CLI and from the TypeScript tests. Node may evaluate it
+ * as CommonJS or as an ES module (it follows the package's "type": "module"), so it loads its
+ * modules with dynamic import(), which both accept, and never with require().
  */
 function workerSource(): string {
   return `
-const { parentPort, workerData } = require('node:worker_threads');
-const { createReadStream } = require('node:fs');
-const { createHash } = require('node:crypto');
 const MultiPatternScanner = (${MultiPatternScanner.toString()});
 (async () => {
+  const { parentPort, workerData } = await import('node:worker_threads');
+  const { createReadStream } = await import('node:fs');
+  const { createHash } = await import('node:crypto');
   try {
     const hash = createHash('sha256');
     const scanner = workerData.patterns ? new MultiPatternScanner(workerData.patterns) : undefined;
