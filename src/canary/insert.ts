@@ -1,10 +1,11 @@
 /**
  * Streaming canary insertion (`canary insert`). The input is read in chunks and copied verbatim
  * to the output, split at record boundaries, with canary lines spliced in after the chosen
- * records; beside it the input is hashed and searched for any canary secret (survey.ts, on a
- * worker thread for large inputs), and the run is refused if one is there: such a canary would
- * look memorized without being learned. Memory is bounded by the chunk size and the number of
- * copies, never by the data. The output and the manifest are written to temporary files and
+ * records; beside it the input is searched for any canary secret and the input and output are
+ * hashed (survey.ts: for large inputs the scan and the output digest run on a worker thread that
+ * reads the file itself and learns only where lines were spliced in), and the run is refused if a
+ * secret is there: such a canary would look memorized without being learned. Memory is bounded
+ * by the chunk size and the number of copies, never by the data. The output and the manifest are written to temporary files and
  * appear together only when everything succeeded.
  */
 import { statSync } from 'node:fs';
@@ -20,7 +21,6 @@ import { resolveFormat, type DataFormat } from '../data/format.js';
 import { checkReadableFile, readChunks } from '../data/open.js';
 import { csvInputError, csvParserOptions, defaultTextField } from '../data/readers.js';
 import { RecordSplitter } from '../data/splitter.js';
-import { SplicedDigest } from '../data/spliced-digest.js';
 import { bernoulliInclusion, planPlacements, planRoles, type InsertionMode } from './roles.js';
 import { lineAtOffset, preferThreadedSurvey, surveyInput, type InputSurvey } from './survey.js';
 import type { CanarySet, Manifest, ManifestCanary } from './types.js';
@@ -160,7 +160,6 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
   const manifestWriter = new AtomicFileWriter(o.manifest);
   let writeError: Error | undefined;
   out.stream.on('error', (e) => (writeError ??= new InputError(`${o.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
-  const outDigest = new SplicedDigest();
   const write = (bytes: Buffer) => {
     if (bytes.length > 0) out.stream.write(bytes);
   };
@@ -180,11 +179,10 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
   };
 
   try {
-    survey = surveyInput(o.data, secrets, o.threadedSurvey ?? preferThreadedSurvey(inputBytes));
+    survey = surveyInput(o.data, secrets, o.threadedSurvey ?? preferThreadedSurvey(inputBytes), true);
     let base = 0;
     let next = 0;
     for await (const chunk of readChunks(o.data)) {
-      survey.push(chunk);
       if (survey.match) throw await refuse(survey.match);
       if (parser && !parser.write(chunk)) await new Promise((ok) => parser!.once('drain', ok));
       if (csvError) throw csvError;
@@ -202,7 +200,7 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
         }
       }
       write(chunk.subarray(pos));
-      outDigest.push(chunk, inserts);
+      survey.push(chunk, inserts);
       await drain();
       base += chunk.length;
       progress.update(`canary insert: ${(base / 2 ** 20).toFixed(0)} / ${(inputBytes / 2 ** 20).toFixed(0)} MiB`);
@@ -213,7 +211,7 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       if (splitter.needsEol) tail.push([0, Buffer.from(splitter.eol!)]);
       while (next < placements.length) tail.push([0, lineFor(placements[next++]!.canary, splitter.eol!)]);
       for (const [, bytes] of tail) write(bytes);
-      outDigest.push(Buffer.alloc(0), tail);
+      survey.push(Buffer.alloc(0), tail);
     }
     const surveyed = await survey.result();
     if (surveyed.match) throw await refuse(surveyed.match);
@@ -224,7 +222,7 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       if (csvRecords !== splitter.records) throw new Error(`CSV record count mismatch: parser ${csvRecords}, splitter ${splitter.records}`);
     }
     const after = statSync(o.data);
-    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || base !== inputBytes) {
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || base !== inputBytes || surveyed.bytes !== base) {
       throw new InputError(`${o.data}: changed while it was being read; run again on a file that is not being written`);
     }
     const copies = placements.length;
@@ -238,7 +236,7 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       spaceSize: set.spaceSize,
       spaceSizeLog2: set.spaceSizeLog2,
       input: { path: o.data, sha256: surveyed.sha256, records: splitter.records, format },
-      output: { path: o.out, sha256: outDigest.hex(), records: splitter.records + copies, format },
+      output: { path: o.out, sha256: surveyed.outputSha256!, records: splitter.records + copies, format },
       ...(textField !== undefined ? { textField } : {}),
       ...(set.kind === 'tabular' ? { labelColumn } : {}),
       ...(mode === 'bernoulli' ? { inclusionProbability: bernoulliInclusion } : {}),

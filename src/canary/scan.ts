@@ -23,10 +23,14 @@ interface AnchorGroup {
   /** Offset of the anchor byte in these patterns, and their length. */
   at: number;
   length: number;
-  /** Offsets (relative to the match start) and bytes every pattern of the group has. */
-  fixed: [number, number][];
   /** Pattern bytes as latin1 strings (one char per byte) -> pattern index. */
   byKey: Map<string, number>;
+  /**
+   * allowed[i * 256 + b] is 1 when some pattern of the group has byte b at offset i: most anchor
+   * hits (dates and phone numbers around an SSN's "-") fail here for a few array reads, before
+   * the key string is built.
+   */
+  allowed: Uint8Array;
 }
 
 export class MultiPatternScanner {
@@ -86,15 +90,14 @@ export class MultiPatternScanner {
       const id = `${at}/${p.length}`;
       let g = groups.get(id);
       if (!g) {
-        g = { at, length: p.length, fixed: [...p].map((b, i) => [i, b] as [number, number]).filter(([i]) => i !== at), byKey: new Map() };
+        g = { at, length: p.length, byKey: new Map(), allowed: new Uint8Array(p.length * 256) };
         groups.set(id, g);
       }
-      g.fixed = g.fixed.filter(([i, b]) => p[i] === b);
+      for (let i = 0; i < p.length; i++) g.allowed[i * 256 + p[i]!] = 1;
       let key = '';
       for (const b of p) key += String.fromCharCode(b);
       g.byKey.set(key, index);
     });
-    for (const g of groups.values()) g.fixed = g.fixed.slice(0, 4);
     this.groups = [...groups.values()];
   }
 
@@ -135,14 +138,10 @@ export class MultiPatternScanner {
       for (const g of groups) {
         const start = p - g.at;
         if (start < 0 || start >= startLimit || start + g.length > n) continue;
-        let ok = true;
-        for (const [i, b] of g.fixed) {
-          if (buf[start + i] !== b) {
-            ok = false;
-            break;
-          }
-        }
-        if (!ok) continue;
+        const allowed = g.allowed;
+        let i = 0;
+        while (i < g.length && allowed[(i << 8) | buf[start + i]!] === 1) i++;
+        if (i < g.length) continue;
         let key = '';
         for (let i = start; i < start + g.length; i++) key += String.fromCharCode(buf[i]!);
         const index = g.byKey.get(key);
