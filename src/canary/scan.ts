@@ -31,6 +31,11 @@ interface AnchorGroup {
    * the key string is built.
    */
   allowed: Uint8Array;
+  /**
+   * Offsets to check, fewest allowed bytes first (an SSN's other "-" before its digits): a
+   * phone number's "234-2982" fails on the first check instead of the seventh.
+   */
+  order: Int32Array;
 }
 
 export class MultiPatternScanner {
@@ -90,7 +95,7 @@ export class MultiPatternScanner {
       const id = `${at}/${p.length}`;
       let g = groups.get(id);
       if (!g) {
-        g = { at, length: p.length, byKey: new Map(), allowed: new Uint8Array(p.length * 256) };
+        g = { at, length: p.length, byKey: new Map(), allowed: new Uint8Array(p.length * 256), order: new Int32Array(0) };
         groups.set(id, g);
       }
       for (let i = 0; i < p.length; i++) g.allowed[i * 256 + p[i]!] = 1;
@@ -98,6 +103,10 @@ export class MultiPatternScanner {
       for (const b of p) key += String.fromCharCode(b);
       g.byKey.set(key, index);
     });
+    for (const g of groups.values()) {
+      const width = (i: number) => g.allowed.subarray(i * 256, i * 256 + 256).reduce((n, b) => n + b, 0);
+      g.order = Int32Array.from([...Array(g.length).keys()].filter((i) => i !== g.at).sort((a, b) => width(a) - width(b) || a - b));
+    }
     this.groups = [...groups.values()];
   }
 
@@ -139,9 +148,10 @@ export class MultiPatternScanner {
         const start = p - g.at;
         if (start < 0 || start >= startLimit || start + g.length > n) continue;
         const allowed = g.allowed;
-        let i = 0;
-        while (i < g.length && allowed[(i << 8) | buf[start + i]!] === 1) i++;
-        if (i < g.length) continue;
+        const order = g.order;
+        let k = 0;
+        while (k < order.length && allowed[(order[k]! << 8) | buf[start + order[k]!]!] === 1) k++;
+        if (k < order.length) continue;
         let key = '';
         for (let i = start; i < start + g.length; i++) key += String.fromCharCode(buf[i]!);
         const index = g.byKey.get(key);
