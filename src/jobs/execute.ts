@@ -26,10 +26,24 @@ function loadTable(moduleRef: string | undefined): Promise<HandlerTable> {
   return table;
 }
 
+const handlers = new Map<string, Promise<JobHandler>>();
+
+/** The handler of one job kind, imported once per thread (the import is most of a cold start). */
+export function loadHandler(kind: string, handlersModule?: string): Promise<JobHandler> {
+  const cacheKey = `${handlersModule ?? ''}\0${kind}`;
+  let handler = handlers.get(cacheKey);
+  if (!handler) {
+    handler = loadTable(handlersModule).then((table) => {
+      const load = table[kind];
+      if (!load) throw new UsageError(`unknown job kind "${kind}" (known: ${Object.keys(table).join(', ')})`);
+      return load();
+    });
+    handlers.set(cacheKey, handler);
+  }
+  return handler;
+}
+
 export async function runJobInDirectory(spec: JobSpec, outDir: string, handlersModule?: string): Promise<Json> {
-  const table = await loadTable(handlersModule);
-  const load = table[spec.kind];
-  if (!load) throw new UsageError(`unknown job kind "${spec.kind}" (known: ${Object.keys(table).join(', ')})`);
-  const handler = await load();
+  const handler = await loadHandler(spec.kind, handlersModule);
   return handler.run(spec, outDir);
 }

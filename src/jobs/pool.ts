@@ -90,7 +90,8 @@ export class LocalPoolRunner implements JobRunner {
   ): Promise<void> {
     const count = Math.min(this.options.workers!, queue.length);
     const entry = workerEntry();
-    const data: WorkerData = { backend: this.options.backend ?? 'auto', handlersModule: this.options.handlersModule };
+    const kinds = [...new Set(queue.map((q) => q.spec.kind))];
+    const data: WorkerData = { backend: this.options.backend ?? 'auto', handlersModule: this.options.handlersModule, kinds };
     const workers: Worker[] = [];
     const stopped = new Set<Worker>();
     const temps = new Set<string>();
