@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { generateCanaries, insertCanaries, loadPack, type CanarySet } from '../../src/canary/index.js';
+import { coreFree } from '../../src/canary/survey.js';
 import { Rng } from '../../src/core/rng.js';
 import { tempDir } from '../helpers/cli.js';
 
@@ -60,5 +61,16 @@ describe('canary insert on two threads', () => {
       ).rejects.toThrow(new RegExp(`late-secret.jsonl line ${line}: already contains the secret of canary ${ssn.canaries[5]!.id}`));
       expect(existsSync(sub) ? readdirSync(sub) : []).toEqual([]);
     }
+  });
+
+  it('takes the second core when it is free now, whatever the lagging 1-minute load average says', () => {
+    // Only this thread runnable on 2 cores: free, even right after a busy minute (load 2.4).
+    expect(coreFree(2, 1, 2.4)).toBe(true);
+    // Another task runnable: the worker would only compete with it.
+    expect(coreFree(2, 2, 0.1)).toBe(false);
+    expect(coreFree(4, 3, 3.9)).toBe(true);
+    // No instantaneous count (not Linux): the load average decides.
+    expect(coreFree(2, undefined, 1.2)).toBe(true);
+    expect(coreFree(2, undefined, 1.6)).toBe(false);
   });
 });
