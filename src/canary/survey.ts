@@ -135,7 +135,7 @@ const MultiPatternScanner = (${MultiPatternScanner.toString()});
     const out = workerData.splice ? createHash('sha256') : undefined;
     const scanner = workerData.patterns ? new MultiPatternScanner(workerData.patterns) : undefined;
     let base = 0;
-    for await (const chunk of createReadStream(workerData.path, { highWaterMark: 1 << 21 })) {
+    for await (const chunk of createReadStream(workerData.path, { highWaterMark: 1 << 20 })) {
       if (hash) hash.update(chunk);
       const match = scanner && scanner.feed(chunk);
       if (match) return parentPort.postMessage({ match });
