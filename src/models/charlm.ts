@@ -6,6 +6,7 @@
  * next-character distribution [batch, vocabSize].
  */
 import { tf } from '../core/backend.js';
+import { addDenseStack } from './dense-stack.js';
 
 export type HiddenActivation = 'relu' | 'tanh' | 'sigmoid' | 'elu' | 'selu' | 'softplus' | 'linear';
 export const hiddenActivations: readonly HiddenActivation[] = ['relu', 'tanh', 'sigmoid', 'elu', 'selu', 'softplus', 'linear'];
@@ -34,7 +35,6 @@ export const defaultCharLmConfig: Omit<CharLmConfig, 'vocabSize' | 'seed'> = {
 export function buildCharLm(config: CharLmConfig): tf.Sequential {
   const { vocabSize, contextLength, embeddingDim, hiddenUnits, activation, layerNorm, seed } = config;
   if (vocabSize < 3) throw new RangeError(`charlm: vocabulary of ${vocabSize} tokens is too small`);
-  let s = seed;
   const model = tf.sequential({ name: 'charlm' });
   model.add(
     tf.layers.embedding({
@@ -42,32 +42,11 @@ export function buildCharLm(config: CharLmConfig): tf.Sequential {
       outputDim: embeddingDim,
       inputLength: contextLength,
       inputShape: [contextLength],
-      embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: s++ }),
+      embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed }),
       name: 'embedding',
     }),
   );
   model.add(tf.layers.flatten({ name: 'flatten' }));
-  hiddenUnits.forEach((units, i) => {
-    model.add(
-      tf.layers.dense({
-        units,
-        activation: layerNorm ? 'linear' : activation,
-        kernelInitializer: tf.initializers.glorotUniform({ seed: s++ }),
-        name: `hidden${i + 1}`,
-      }),
-    );
-    if (layerNorm) {
-      model.add(tf.layers.layerNormalization({ name: `norm${i + 1}` }));
-      if (activation !== 'linear') model.add(tf.layers.activation({ activation, name: `act${i + 1}` }));
-    }
-  });
-  model.add(
-    tf.layers.dense({
-      units: vocabSize,
-      activation: 'softmax',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: s++ }),
-      name: 'next_char',
-    }),
-  );
+  addDenseStack(model, { hiddenUnits, activation, layerNorm, seed: seed + 1, outputUnits: vocabSize, outputName: 'next_char' });
   return model;
 }

@@ -3,6 +3,7 @@
  * the labels, from standard tf.layers. Its input is the feature vector of features.ts.
  */
 import { tf } from '../core/backend.js';
+import { addDenseStack } from './dense-stack.js';
 import type { HiddenActivation } from './charlm.js';
 
 export interface MlpConfig {
@@ -24,31 +25,7 @@ export function buildMlp(config: MlpConfig): tf.Sequential {
   const { inputDim, numLabels, hiddenUnits, activation, layerNorm, seed } = config;
   if (inputDim < 1) throw new RangeError('mlp: no input features');
   if (numLabels < 2) throw new RangeError(`mlp: a classifier needs at least 2 labels, got ${numLabels}`);
-  let s = seed;
   const model = tf.sequential({ name: 'mlp' });
-  hiddenUnits.forEach((units, i) => {
-    model.add(
-      tf.layers.dense({
-        units,
-        activation: layerNorm ? 'linear' : activation,
-        kernelInitializer: tf.initializers.glorotUniform({ seed: s++ }),
-        name: `hidden${i + 1}`,
-        ...(i === 0 ? { inputShape: [inputDim] } : {}),
-      }),
-    );
-    if (layerNorm) {
-      model.add(tf.layers.layerNormalization({ name: `norm${i + 1}` }));
-      if (activation !== 'linear') model.add(tf.layers.activation({ activation, name: `act${i + 1}` }));
-    }
-  });
-  model.add(
-    tf.layers.dense({
-      units: numLabels,
-      activation: 'softmax',
-      kernelInitializer: tf.initializers.glorotUniform({ seed: s++ }),
-      name: 'label',
-      ...(hiddenUnits.length === 0 ? { inputShape: [inputDim] } : {}),
-    }),
-  );
+  addDenseStack(model, { hiddenUnits, activation, layerNorm, seed, outputUnits: numLabels, outputName: 'label', inputShape: [inputDim] });
   return model;
 }
