@@ -7,46 +7,22 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { currentBackend } from '../src/core/backend.js';
-import { toolVersion } from '../src/core/version.js';
 import { secretSpaceFromSpec } from '../src/canary/secret-space.js';
-import { buildCharLm, defaultCharLmConfig } from '../src/models/charlm.js';
-import { saveModelDir } from '../src/models/model-dir.js';
-import { CharTokenizer } from '../src/models/tokenizer.js';
 import { openTarget } from '../src/targets/index.js';
 import { exactRank } from '../probes/exposure.js';
 import { SecretScorer } from '../probes/secret-scoring.js';
 import type { BenchRow, BenchSuite } from './suite.js';
+import { untrainedCharLmDir } from './model-fixture.js';
 
 const prefix = 'Patient portal PIN: ';
 const secret = '40721';
-
-async function makeModel(dir: string): Promise<string> {
-  const tokenizer = CharTokenizer.fromTexts([`${prefix}0123456789. Seen for cough; plan: rest.`]);
-  const model = buildCharLm({ ...defaultCharLmConfig, vocabSize: tokenizer.size, seed: 7 });
-  const out = join(dir, 'model');
-  await saveModelDir(out, model, {
-    version: 1,
-    task: 'lm',
-    architecture: 'charlm',
-    tokenizer: tokenizer.toJSON(),
-    contextLength: defaultCharLmConfig.contextLength,
-    trainingData: { file: 'bench.txt', sha256: '0'.repeat(64), records: 1 },
-    toolVersion,
-    backend: currentBackend().backend,
-    seed: '7',
-    createdAt: new Date().toISOString(),
-  });
-  model.dispose();
-  return out;
-}
 
 export const exposureSuite: BenchSuite = {
   name: 'exposure',
   async run(): Promise<BenchRow[]> {
     const dir = mkdtempSync(join(tmpdir(), 'memaudit-bench-exposure-'));
     try {
-      const target = await openTarget(await makeModel(dir));
+      const target = await openTarget(await untrainedCharLmDir(dir, [`${prefix}0123456789. Seen for cough; plan: rest.`], 7));
       const descriptor = await target.describe();
       const space = secretSpaceFromSpec({ slots: [{ format: 'digits', params: { length: 5 } }] });
       const candidates = Number(space.size);

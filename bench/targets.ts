@@ -9,12 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { currentBackend, tf } from '../src/core/backend.js';
 import { Rng } from '../src/core/rng.js';
-import { buildCharLm, defaultCharLmConfig } from '../src/models/charlm.js';
-import { saveModelDir } from '../src/models/model-dir.js';
-import { CharTokenizer } from '../src/models/tokenizer.js';
-import { toolVersion, packageRoot } from '../src/core/version.js';
+import { packageRoot } from '../src/core/version.js';
 import { openTarget } from '../src/targets/index.js';
 import type { BenchRow, BenchSuite } from './suite.js';
+import { untrainedCharLmDir } from './model-fixture.js';
 
 const textCount = 2000;
 
@@ -26,26 +24,6 @@ function texts(rng: Rng): string[] {
     const mrn = String(rng.int(1e8)).padStart(8, '0');
     return `Patient ${rng.pick(names)}, MRN ${mrn}, seen for ${rng.pick(findings)}; BP ${100 + rng.int(60)}/${60 + rng.int(30)}.`;
   });
-}
-
-async function makeModel(dir: string, corpus: string[]): Promise<string> {
-  const tokenizer = CharTokenizer.fromTexts(corpus);
-  const model = buildCharLm({ ...defaultCharLmConfig, vocabSize: tokenizer.size, seed: 1 });
-  const out = join(dir, 'model');
-  await saveModelDir(out, model, {
-    version: 1,
-    task: 'lm',
-    architecture: 'charlm',
-    tokenizer: tokenizer.toJSON(),
-    contextLength: defaultCharLmConfig.contextLength,
-    trainingData: { file: 'bench.txt', sha256: '0'.repeat(64), records: corpus.length },
-    toolVersion,
-    backend: currentBackend().backend,
-    seed: '1',
-    createdAt: new Date().toISOString(),
-  });
-  model.dispose();
-  return out;
 }
 
 function startServe(modelDir: string): Promise<{ child: ChildProcess; spec: string }> {
@@ -91,7 +69,7 @@ export const targetsSuite: BenchSuite = {
   async run(): Promise<BenchRow[]> {
     const dir = mkdtempSync(join(tmpdir(), 'memaudit-bench-targets-'));
     const corpus = texts(new Rng('bench-targets'));
-    const modelDir = await makeModel(dir, corpus);
+    const modelDir = await untrainedCharLmDir(dir, corpus, 1);
     const { child, spec } = await startServe(modelDir);
     try {
       const local = await openTarget(modelDir);
