@@ -189,10 +189,10 @@ export class ClippingEngine {
   }
 
   /**
-   * The clipped sum sum_i min(1, C/||g_i||) g_i over the batch's examples (no noise: the loop adds
-   * it), with the unclipped per-example norms.
+   * The clipped sum sum_i min(1, C/||g_i||) g_i over the batch's examples, times `scale` (the
+   * loop passes 1/qN; no noise: the loop adds it), with the unclipped per-example norms.
    */
-  clippedGradients(batch: Batch, clipNorm: number, seed?: number): ClippedGradients {
+  clippedGradients(batch: Batch, clipNorm: number, seed?: number, scale = 1): ClippedGradients {
     const B = batch.numExamples;
     if (B === 0) return { sums: this.params.map((p) => tf.zerosLike(p.variable)), norms: new Float32Array(0), lossSum: 0 };
     const grouping = new Grouping(batch.segments, B);
@@ -212,7 +212,7 @@ export class ClippingEngine {
         const total = tf.addN(states.map((s) => s.normsSq));
         const normsSq = total.dataSync() as Float32Array;
         norms = normsSq.map(Math.sqrt);
-        const c = tf.tensor1d(clipFactors(norms, clipNorm));
+        const c = tf.tensor1d(clipFactors(norms, clipNorm, scale));
         return states.flatMap((s) => s.clippedSum(c));
       });
       return { sums, norms, lossSum };
@@ -226,12 +226,12 @@ export class ClippingEngine {
   }
 }
 
-/** c_i = min(1, C / ||g_i||); an example whose norm is not finite contributes nothing (c_i = 0). */
-export function clipFactors(norms: Float32Array, clipNorm: number): Float32Array {
+/** c_i = min(1, C / ||g_i||) * scale; an example whose norm is not finite contributes nothing (c_i = 0). */
+export function clipFactors(norms: Float32Array, clipNorm: number, scale = 1): Float32Array {
   const c = new Float32Array(norms.length);
   for (let i = 0; i < norms.length; i++) {
     const n = norms[i]!;
-    c[i] = Number.isFinite(n) ? Math.min(1, clipNorm / Math.max(n, 1e-12)) : 0;
+    c[i] = Number.isFinite(n) ? Math.min(1, clipNorm / Math.max(n, 1e-12)) * scale : 0;
   }
   return c;
 }

@@ -237,52 +237,56 @@ export interface StepContext {
 /**
  * One optimizer step on the examples `indices` (sorted; may be empty under Poisson sampling).
  * DP: clipped sum over physical chunks, noise N(0, sigma^2 C^2) added ONCE to the sum, divided by
- * the public expected batch size qN. Returns the summed example loss.
+ * the public expected batch size qN (folded into the clip factors and the host-side noise, which
+ * saves two passes over every parameter). Returns the summed example loss.
  */
 export function trainStep(ctx: StepContext, indices: readonly number[], seed: number): number {
   const { engine, set, dp } = ctx;
   let lossSum = 0;
-  const sums = engine.params.map((p) => tf.zerosLike(p.variable) as tf.Tensor);
+  let grads: tf.Tensor[] | undefined;
   for (const chunk of chunkByRows(set, indices, ctx.maxRowsPerChunk)) {
     const batch = makeBatch(set, chunk);
     try {
+      let part: tf.Tensor[];
       if (dp) {
-        const r = engine.clippedGradients(batch, dp.clipNorm, seed);
+        const r = engine.clippedGradients(batch, dp.clipNorm, seed, 1 / dp.expectedBatchSize);
         lossSum += r.lossSum;
-        accumulate(sums, r.sums);
+        part = r.sums;
       } else {
         const r = engine.meanGradients(batch, seed);
         lossSum += r.lossSum;
-        // meanGradients divides by the chunk's size; weight it back to a sum.
-        accumulate(sums, r.grads.map((g) => tf.tidy(() => g.mul(chunk.length))));
-        tf.dispose(r.grads);
+        // The chunk's mean, weighted to its share of the batch mean (one chunk: weight 1).
+        part = chunk.length === indices.length ? r.grads : r.grads.map((g) => tf.tidy(() => g.mul(chunk.length / indices.length)));
+        if (part !== r.grads) tf.dispose(r.grads);
       }
+      grads = grads ? accumulate(grads, part) : part;
     } finally {
       disposeBatch(batch);
     }
   }
-  const grads = tf.tidy(() =>
-    sums.map((s, k) => {
-      if (!dp) return s.div(Math.max(indices.length, 1));
-      const v = engine.params[k]!.variable;
-      const z = new Float32Array(v.size);
-      dp.noise.fill(z, dp.noiseMultiplier * dp.clipNorm);
-      return s.add(tf.tensor(z, v.shape)).div(dp.expectedBatchSize);
-    }),
-  );
-  tf.dispose(sums);
-  ctx.optimizer.applyGradients(Object.fromEntries(engine.params.map((p, k) => [p.variable.name, grads[k]!])));
+  grads ??= engine.params.map((p) => tf.zerosLike(p.variable) as tf.Tensor); // an empty Poisson batch
+  if (dp) {
+    const noiseStd = (dp.noiseMultiplier * dp.clipNorm) / dp.expectedBatchSize;
+    grads = accumulate(
+      grads,
+      engine.params.map((p) => {
+        const z = new Float32Array(p.variable.size);
+        dp.noise.fill(z, noiseStd);
+        return tf.tensor(z, p.variable.shape);
+      }),
+    );
+  }
+  const named = grads;
+  ctx.optimizer.applyGradients(Object.fromEntries(engine.params.map((p, k) => [p.variable.name, named[k]!])));
   tf.dispose(grads);
   return lossSum;
 }
 
-function accumulate(into: tf.Tensor[], add: tf.Tensor[]): void {
-  add.forEach((t, k) => {
-    const next = tf.add(into[k]!, t);
-    into[k]!.dispose();
-    t.dispose();
-    into[k] = next;
-  });
+/** Element-wise sums of two aligned gradient lists; both inputs are disposed. */
+function accumulate(into: tf.Tensor[], add: tf.Tensor[]): tf.Tensor[] {
+  const out = into.map((t, k) => tf.add(t, add[k]!));
+  tf.dispose([...into, ...add]);
+  return out;
 }
 
 /** Would one more step at (q, sigma) take epsilon above the budget? RDP bounds PLD from above, so PLD is only computed when RDP says yes. */

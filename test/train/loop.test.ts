@@ -1,9 +1,11 @@
 /**
  * The DP-SGD loop: Poisson batches have the right mean (and may be empty), the ledger's epsilon
  * is the accountant's for the same (q, sigma, steps), a target epsilon is met, seeded runs repeat,
- * a non-private charlm learns, and noise is N(0, (sigma C)^2).
+ * a non-private charlm learns, noise is N(0, (sigma C)^2), and a step applies exactly
+ * (clipped sum + noise) / qN, or the mean gradient without DP, however the batch is chunked.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import { initBackend, tf } from '../../src/core/backend.js';
 import { Rng } from '../../src/core/rng.js';
 import { computeEpsilon } from '../../src/accounting/index.js';
@@ -12,7 +14,8 @@ import { buildCharLm } from '../../src/models/charlm.js';
 import { poissonSample } from '../../src/train/sampler.js';
 import { csprngGaussian, seededGaussian } from '../../src/train/noise.js';
 import { ClippingEngine } from '../../src/train/engine.js';
-import { lmExamples } from '../../src/train/examples.js';
+import { lmExamples, makeBatch } from '../../src/train/examples.js';
+import { disposeBatch } from '../../src/train/batch.js';
 import { makeOptimizer, trainModel, trainStep, type TrainingRecords, type TrainConfig } from '../../src/train/index.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -54,6 +57,66 @@ describe('Poisson sampling', () => {
   });
 });
 
+describe('one training step', () => {
+  const tok = CharTokenizer.publicAscii();
+  const set = lmExamples(['abc de', 'f', 'ghij', 'klmnop qr'], tok, 4);
+  const indices = [0, 1, 2, 3];
+  const dpConfig = { clipNorm: 0.05, noiseMultiplier: 0.7, expectedBatchSize: 2.5 };
+
+  /** The update plain SGD with learning rate 1 applied: the step's gradient. */
+  function appliedGradient(maxRowsPerChunk: number, dp: boolean): Float32Array[] {
+    const model = buildCharLm({ vocabSize: tok.size, ...tiny, activation: 'relu', layerNorm: true, seed: 1 });
+    const engine = new ClippingEngine(model);
+    const before = engine.params.map((p) => p.variable.dataSync().slice() as Float32Array);
+    const optimizer = tf.train.sgd(1);
+    trainStep({ engine, set, optimizer, maxRowsPerChunk, dp: dp ? { ...dpConfig, noise: seededGaussian(new Rng(9)) } : undefined }, indices, 1);
+    const applied = engine.params.map((p, k) => before[k]!.map((b, j) => b - p.variable.dataSync()[j]!));
+    optimizer.dispose();
+    model.dispose();
+    return applied;
+  }
+
+  /** The same from the engine's parts: (sum_i c_i g_i + z) / qN, or the mean gradient. */
+  function expectedGradient(dp: boolean): Float32Array[] {
+    const model = buildCharLm({ vocabSize: tok.size, ...tiny, activation: 'relu', layerNorm: true, seed: 1 });
+    const engine = new ClippingEngine(model);
+    const batch = makeBatch(set, indices);
+    const grads = dp ? engine.clippedGradients(batch, dpConfig.clipNorm).sums : engine.meanGradients(batch).grads;
+    const noise = seededGaussian(new Rng(9));
+    const out = grads.map((g) => {
+      const values = g.dataSync() as Float32Array;
+      if (!dp) return values.slice();
+      const z = new Float32Array(values.length);
+      noise.fill(z, dpConfig.noiseMultiplier * dpConfig.clipNorm);
+      return values.map((v, j) => (v + z[j]!) / dpConfig.expectedBatchSize);
+    });
+    tf.dispose(grads);
+    disposeBatch(batch);
+    model.dispose();
+    return out;
+  }
+
+  function expectClose(actual: Float32Array[], expected: Float32Array[]): void {
+    expect(actual.length).toBe(expected.length);
+    actual.forEach((a, k) => {
+      const scale = Math.max(...expected[k]!.map(Math.abs));
+      a.forEach((v, j) => expect(Math.abs(v - expected[k]![j]!)).toBeLessThan(1e-4 * scale + 1e-7));
+    });
+  }
+
+  it('DP: applies (clipped sum + N(0, sigma^2 C^2)) / qN, in one chunk or several', () => {
+    const expected = expectedGradient(true);
+    expectClose(appliedGradient(1000, true), expected);
+    expectClose(appliedGradient(6, true), expected);
+  });
+
+  it('non-private: applies the mean gradient over the batch, in one chunk or several', () => {
+    const expected = expectedGradient(false);
+    expectClose(appliedGradient(1000, false), expected);
+    expectClose(appliedGradient(6, false), expected);
+  });
+});
+
 describe('DP noise', () => {
   it('is centred with standard deviation sigma*C, from the CSPRNG or seeded', () => {
     for (const source of [csprngGaussian(), seededGaussian(new Rng(3))]) {
@@ -64,6 +127,25 @@ describe('DP noise', () => {
       expect(Math.abs(mean)).toBeLessThan(0.05);
       expect(sd).toBeGreaterThan(2.45);
       expect(sd).toBeLessThan(2.55);
+    }
+  });
+
+  it('follows the normal distribution, tails included (Kolmogorov-Smirnov and 3-sigma mass)', () => {
+    for (const source of [csprngGaussian(), seededGaussian(new Rng(4))]) {
+      const n = 100000;
+      const z = new Float32Array(n);
+      source.fill(z, 2);
+      const sorted = Float64Array.from(z).sort();
+      let ks = 0;
+      sorted.forEach((x, i) => {
+        const F = normalCdf(x, 0, 2);
+        ks = Math.max(ks, Math.abs(F - i / n), Math.abs(F - (i + 1) / n));
+      });
+      // The 0.1% critical value of the KS statistic is 1.95 / sqrt(n).
+      expect(ks).toBeLessThan(1.95 / Math.sqrt(n));
+      const beyond3 = z.filter((x) => Math.abs(x) > 6).length / n; // 2 * (1 - Phi(3)) = 0.0027
+      expect(beyond3).toBeGreaterThan(0.0027 - 0.001);
+      expect(beyond3).toBeLessThan(0.0027 + 0.001);
     }
   });
 
