@@ -8,7 +8,7 @@
  * by the chunk size and the number of copies, never by the data. The output and the manifest are written to temporary files and
  * appear together only when everything succeeded.
  */
-import { statSync } from 'node:fs';
+import { statSync, writevSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
 import { AtomicFileWriter, commitAll } from '../core/atomic.js';
@@ -18,11 +18,11 @@ import type { Rng } from '../core/rng.js';
 import { toolVersion } from '../core/version.js';
 import { csvLine, readCsvHeader } from '../data/csv.js';
 import { resolveFormat, type DataFormat } from '../data/format.js';
-import { checkReadableFile, readChunks } from '../data/open.js';
+import { checkReadableFile, readChunksSync } from '../data/open.js';
 import { csvInputError, csvParserOptions, defaultTextField } from '../data/readers.js';
 import { RecordSplitter } from '../data/splitter.js';
 import { bernoulliInclusion, planPlacements, planRoles, type InsertionMode } from './roles.js';
-import { lineAtOffset, preferThreadedSurvey, surveyInput, type InputSurvey } from './survey.js';
+import { firstSecret, lineAtOffset, preferThreadedSurvey, surveyInput, type InputSurvey } from './survey.js';
 import type { CanarySet, Manifest, ManifestCanary } from './types.js';
 
 export interface InsertOptions {
@@ -44,9 +44,6 @@ export interface InsertOptions {
   /** Survey the input (digest, secret scan) on a worker thread; default: large inputs when a core is free. */
   threadedSurvey?: boolean;
 }
-
-/** Output writes are queued up to this many bytes before waiting, so the CPU work overlaps the disk. */
-const maxQueuedBytes = 4 << 20;
 
 type Eol = '\n' | '\r\n';
 
@@ -80,6 +77,19 @@ function checkCsvColumns(path: string, header: string[], set: CanarySet, textFie
         (extra.length ? `; not in the canary rows: ${extra.join(', ')}` : '') +
         ' (use --label-column if the label column has another name)',
     );
+  }
+}
+
+/** Writes all of `pieces` at the file position (writev may write less than asked). */
+function writeAll(fd: number, pieces: Uint8Array[]): void {
+  let left = pieces.filter((p) => p.length > 0);
+  // At most 1024 buffers per call (IOV_MAX); a chunk has a few.
+  while (left.length > 0) {
+    let written = writevSync(fd, left.slice(0, 1024));
+    let i = 0;
+    while (i < left.length && written >= left[i]!.length) written -= left[i++]!.length;
+    left = left.slice(i);
+    if (written > 0) left[0] = left[0]!.subarray(written);
   }
 }
 
@@ -122,7 +132,8 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
   const splitter = new RecordSplitter(format === 'csv' ? 'csv' : 'lines', o.data, check);
   const secrets = set.kind === 'text' ? set.canaries.map((c) => c.secret) : undefined;
   let survey: InputSurvey | undefined;
-  const refuse = async (match: { pattern: number; offset: number }) => {
+  const refuse = async (found: { pattern: number; offset: number }) => {
+    const match = (await firstSecret(o.data, secrets!)) ?? found;
     const c = set.canaries[match.pattern]!;
     return new InputError(
       `${o.data} line ${await lineAtOffset(o.data, match.offset)}: already contains the secret of canary ${c.id}; ` +
@@ -158,60 +169,55 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
 
   const out = new AtomicFileWriter(o.out);
   const manifestWriter = new AtomicFileWriter(o.manifest);
-  let writeError: Error | undefined;
-  out.stream.on('error', (e) => (writeError ??= new InputError(`${o.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? e.message})`)));
-  const write = (bytes: Buffer) => {
-    if (bytes.length > 0) out.stream.write(bytes);
-  };
-  const drain = async () => {
-    if (writeError) throw writeError;
-    if (out.stream.writableLength < maxQueuedBytes) return;
-    await new Promise<void>((ok) => {
-      const done = () => {
-        out.stream.off('drain', done);
-        out.stream.off('error', done);
-        ok();
-      };
-      out.stream.on('drain', done);
-      out.stream.on('error', done);
-    });
-    if (writeError) throw writeError;
+  const write = (pieces: Uint8Array[]) => {
+    try {
+      writeAll(out.fd, pieces);
+    } catch (e) {
+      throw new InputError(`${o.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
   };
 
   try {
-    survey = surveyInput(o.data, secrets, o.threadedSurvey ?? preferThreadedSurvey(inputBytes), true);
+    survey = surveyInput(o.data, secrets, o.threadedSurvey ?? (await preferThreadedSurvey(inputBytes)), true);
     let base = 0;
     let next = 0;
-    for await (const chunk of readChunks(o.data)) {
+    // Synchronous reads into one buffer and one writev per chunk: for page-cached files this beat
+    // a read stream piped through a queued write stream (main-thread loop 280-300 ms vs 340-460 ms
+    // on 200 MB; measured), as the thread pool's hand-offs competed with the two busy threads.
+    for (const chunk of readChunksSync(o.data)) {
       if (survey.match) throw await refuse(survey.match);
-      if (parser && !parser.write(chunk)) await new Promise((ok) => parser!.once('drain', ok));
+      // The parser may queue the chunk, whose buffer is reused for the next read.
+      if (parser && !parser.write(Buffer.from(chunk))) await new Promise((ok) => parser!.once('drain', ok));
       if (csvError) throw csvError;
       let pos = 0;
       const inserts: [number, Buffer][] = [];
+      const pieces: Uint8Array[] = [];
       for (;;) {
         const at = splitter.scan(chunk, base, pos, next < placements.length ? placements[next]!.offset : Infinity);
         if (at === -1) break;
-        write(chunk.subarray(pos, at));
+        if (at > pos) pieces.push(chunk.subarray(pos, at));
         pos = at;
         while (next < placements.length && placements[next]!.offset < base + at) {
           const line = lineFor(placements[next++]!.canary, splitter.eol ?? '\n');
-          write(line);
+          pieces.push(line);
           inserts.push([at, line]);
         }
       }
-      write(chunk.subarray(pos));
+      if (pos < chunk.length) pieces.push(chunk.subarray(pos));
       survey.push(chunk, inserts);
-      await drain();
+      write(pieces);
       base += chunk.length;
       progress.update(`canary insert: ${(base / 2 ** 20).toFixed(0)} / ${(inputBytes / 2 ** 20).toFixed(0)} MiB`);
+      // The event loop runs between chunks: the worker's messages, signals (atomic cleanup).
+      await new Promise((ok) => setImmediate(ok));
     }
     splitter.finish();
     if (next < placements.length) {
       const tail: [number, Buffer][] = [];
       if (splitter.needsEol) tail.push([0, Buffer.from(splitter.eol!)]);
       while (next < placements.length) tail.push([0, lineFor(placements[next++]!.canary, splitter.eol!)]);
-      for (const [, bytes] of tail) write(bytes);
       survey.push(Buffer.alloc(0), tail);
+      write(tail.map(([, bytes]) => bytes));
     }
     const surveyed = await survey.result();
     if (surveyed.match) throw await refuse(surveyed.match);
@@ -245,9 +251,6 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       toolVersion,
     };
     await manifestWriter.write(JSON.stringify(manifest, null, 2) + '\n');
-    if (writeError) throw writeError;
-    await out.close();
-    if (writeError) throw writeError;
     await commitAll([out, manifestWriter]);
     progress.done();
     return manifest;

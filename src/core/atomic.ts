@@ -3,7 +3,7 @@
  * temporary sibling and renamed into place; if the process is interrupted (SIGINT/SIGTERM) or a
  * command fails, pending temporaries are removed, so no partial output is ever left behind.
  */
-import { createWriteStream, mkdirSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, openSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -55,14 +55,16 @@ export function writeJsonAtomic(path: string, value: unknown, options: WriteOpti
 }
 
 /**
- * A streaming writer for large outputs. Write through `stream`, then `commit()` to rename into
- * place, or `abort()` to discard. Several writers can be committed together with `commitAll`, so
- * e.g. a dataset and its manifest appear together.
+ * A streaming writer for large outputs. Write through `stream` (or synchronously to `fd`, never
+ * both), then `commit()` to rename into place, or `abort()` to discard. Several writers can be
+ * committed together with `commitAll`, so e.g. a dataset and its manifest appear together.
  */
 export class AtomicFileWriter {
   readonly path: string;
   readonly tempPath: string;
   readonly stream: WriteStream;
+  /** The temporary file's descriptor, owned by `stream` (closed by `close()`/`abort()`). */
+  readonly fd: number;
   private done = false;
 
   constructor(path: string, options: WriteOptions = {}) {
@@ -71,7 +73,13 @@ export class AtomicFileWriter {
     this.path = path;
     this.tempPath = tempPathFor(path);
     pending.add(this.tempPath);
-    this.stream = createWriteStream(this.tempPath, { mode: options.mode });
+    try {
+      this.fd = openSync(this.tempPath, 'w', options.mode);
+    } catch (e) {
+      pending.delete(this.tempPath);
+      throw e;
+    }
+    this.stream = createWriteStream(this.tempPath, { fd: this.fd });
   }
 
   /** Writes a chunk, waiting for the stream to drain when its buffer is full (bounded memory). */

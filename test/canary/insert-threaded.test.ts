@@ -63,12 +63,47 @@ describe('canary insert on two threads', () => {
     }
   });
 
-  it('takes the second core when it is free now, whatever the lagging 1-minute load average says', () => {
-    // Only this thread runnable on 2 cores: free, even right after a busy minute (load 2.4).
-    expect(coreFree(2, 1, 2.4)).toBe(true);
-    // Another task runnable: the worker would only compete with it.
-    expect(coreFree(2, 2, 0.1)).toBe(false);
-    expect(coreFree(4, 3, 3.9)).toBe(true);
+  it('a secret across a 1 MiB read boundary refuses the run, on either thread', async () => {
+    const secret = ssn.canaries[4]!.secret;
+    const head = notes(1_040_000, true);
+    const prefix = '{"text":"padding ';
+    // The secret starts 5 bytes before the second chunk (the buffer is reused between reads).
+    const pad = 'x'.repeat((1 << 20) - 5 - Buffer.byteLength(head) - prefix.length);
+    const data = join(dir, 'boundary.jsonl');
+    writeFileSync(data, head + prefix + pad + secret + ' end"}\n' + notes(2_000_000, true));
+    expect(readFileSync(data).indexOf(secret)).toBe((1 << 20) - 5);
+    for (const threadedSurvey of [true, false]) {
+      const sub = join(dir, `boundary-${threadedSurvey}`);
+      await expect(
+        insertCanaries({ data, canaries: ssn, repetitions: [1], references: 2, out: join(sub, 'out.jsonl'), manifest: join(sub, 'manifest.json'), rng: new Rng(1), threadedSurvey }),
+      ).rejects.toThrow(new RegExp(`boundary.jsonl line ${head.split('\n').length}: already contains the secret of canary ${ssn.canaries[4]!.id}`));
+      expect(existsSync(sub) ? readdirSync(sub) : []).toEqual([]);
+    }
+  });
+
+  it('with secrets far apart, both threads scanning, the refusal names the first one, run after run', async () => {
+    const [early, late] = [ssn.canaries[2]!, ssn.canaries[9]!];
+    const body = notes(3_000_000, true);
+    const data = join(dir, 'two-secrets.jsonl');
+    // The late secret near the start of the copy's chunks and the early one in the first chunk:
+    // whichever thread meets a secret first, the message is the same.
+    writeFileSync(data, JSON.stringify({ text: `has ${early.secret}` }) + '\n' + body + JSON.stringify({ text: `has ${late.secret}` }) + '\n' + body);
+    for (let run = 0; run < 3; run++) {
+      const sub = join(dir, `two-secrets-${run}`);
+      await expect(
+        insertCanaries({ data, canaries: ssn, repetitions: [1], references: 2, out: join(sub, 'out.jsonl'), manifest: join(sub, 'manifest.json'), rng: new Rng(1), threadedSurvey: true }),
+      ).rejects.toThrow(new RegExp(`two-secrets.jsonl line 1: already contains the secret of canary ${early.id}`));
+      expect(existsSync(sub) ? readdirSync(sub) : []).toEqual([]);
+    }
+  });
+
+  it('takes the second core when no other process is runnable now, whatever the lagging 1-minute load average says', () => {
+    // No other process runnable on 2 cores: free, even right after a busy minute (load 2.4).
+    expect(coreFree(2, 0, 2.4)).toBe(true);
+    // Another process runnable: the worker would only compete with it.
+    expect(coreFree(2, 1, 0.1)).toBe(false);
+    expect(coreFree(4, 2, 3.9)).toBe(true);
+    expect(coreFree(4, 3, 0.1)).toBe(false);
     // No instantaneous count (not Linux): the load average decides.
     expect(coreFree(2, undefined, 1.2)).toBe(true);
     expect(coreFree(2, undefined, 1.6)).toBe(false);

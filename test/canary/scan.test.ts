@@ -53,4 +53,47 @@ describe('multi-pattern secret scan', () => {
     }
     expect(strategies.has('anchored')).toBe(true);
   });
+
+  it('two scanners sharing a stream chunk by chunk (each steps over the other\'s) find what one finds', () => {
+    const rng = new Rng('shared');
+    for (let trial = 0; trial < 300; trial++) {
+      const patterns = Array.from({ length: 1 + rng.int(8) }, () => `${randomText(rng, '0123', 1 + rng.int(3))}-${randomText(rng, '0123', 1 + rng.int(3))}`);
+      let text = randomText(rng, rng.bernoulli(0.5) ? 'abcdefghij 0123' : '0123-', rng.int(300));
+      if (rng.bernoulli(0.7)) {
+        const at = rng.int(text.length + 1);
+        text = text.slice(0, at) + rng.pick(patterns) + text.slice(at);
+      }
+      const bytes = Buffer.from(text);
+      const size = 1 + rng.int(12);
+      const scanners = [new MultiPatternScanner(patterns), new MultiPatternScanner(patterns)];
+      let found: { pattern: number; offset: number } | undefined;
+      for (let pos = 0; pos < bytes.length; pos += size) {
+        // Chunk by chunk, one scanner searches (whichever: as the two threads race) and both step.
+        const searcher = rng.int(2);
+        const chunk = bytes.subarray(pos, pos + size);
+        scanners.forEach((s, i) => {
+          const hit = s.feed(chunk, i === searcher);
+          found ??= hit;
+        });
+      }
+      const label = `trial ${trial}`;
+      expect(found !== undefined, label).toBe(patterns.some((p) => text.includes(p)));
+      if (found) expect(bytes.subarray(found.offset).toString().startsWith(patterns[found.pattern]!), label).toBe(true);
+    }
+  });
+
+  it('the caller may read the next chunk into the same buffer (a secret across the cut is still found)', () => {
+    const secret = '123-45-6789';
+    for (let cut = 1; cut < secret.length; cut++) {
+      const text = 'x'.repeat(40 - cut) + secret + 'y'.repeat(40);
+      const scanner = new MultiPatternScanner([secret, '987-65-4321']);
+      const buf = Buffer.alloc(40);
+      let found: { pattern: number; offset: number } | undefined;
+      for (let pos = 0; pos < text.length; pos += 40) {
+        const n = buf.write(text.slice(pos, pos + 40), 'latin1');
+        found ??= scanner.feed(buf.subarray(0, n));
+      }
+      expect(found, `cut ${cut}`).toEqual({ pattern: 0, offset: 40 - cut });
+    }
+  });
 });
