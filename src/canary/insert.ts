@@ -2,13 +2,13 @@
  * Streaming canary insertion (`canary insert`). The input is read in chunks and copied verbatim
  * to the output, split at record boundaries, with canary lines spliced in after the chosen
  * records; beside it the input is searched for any canary secret and the input and output are
- * hashed (survey.ts: for large inputs the scan and the output digest run on a worker thread that
- * reads the file itself and learns only where lines were spliced in), and the run is refused if a
- * secret is there: such a canary would look memorized without being learned. Memory is bounded
- * by the chunk size and the number of copies, never by the data. The output and the manifest are written to temporary files and
- * appear together only when everything succeeded.
+ * hashed (survey.ts: for large inputs a worker thread reads the file itself, learns only where
+ * lines are spliced in, and writes and hashes the output; the scan is shared), and the run is
+ * refused if a secret is there: such a canary would look memorized without being learned. Memory
+ * is bounded by the chunk size and the number of copies, never by the data. The output and the
+ * manifest are written to temporary files and appear together only when everything succeeded.
  */
-import { statSync, writevSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
 import { AtomicFileWriter, commitAll } from '../core/atomic.js';
@@ -77,19 +77,6 @@ function checkCsvColumns(path: string, header: string[], set: CanarySet, textFie
         (extra.length ? `; not in the canary rows: ${extra.join(', ')}` : '') +
         ' (use --label-column if the label column has another name)',
     );
-  }
-}
-
-/** Writes all of `pieces` at the file position (writev may write less than asked). */
-function writeAll(fd: number, pieces: Uint8Array[]): void {
-  let left = pieces.filter((p) => p.length > 0);
-  // At most 1024 buffers per call (IOV_MAX); a chunk has a few.
-  while (left.length > 0) {
-    let written = writevSync(fd, left.slice(0, 1024));
-    let i = 0;
-    while (i < left.length && written >= left[i]!.length) written -= left[i++]!.length;
-    left = left.slice(i);
-    if (written > 0) left[0] = left[0]!.subarray(written);
   }
 }
 
@@ -169,43 +156,25 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
 
   const out = new AtomicFileWriter(o.out);
   const manifestWriter = new AtomicFileWriter(o.manifest);
-  const write = (pieces: Uint8Array[]) => {
-    try {
-      writeAll(out.fd, pieces);
-    } catch (e) {
-      throw new InputError(`${o.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
-  };
 
   try {
-    survey = surveyInput(o.data, secrets, o.threadedSurvey ?? (await preferThreadedSurvey(inputBytes)), true);
+    survey = surveyInput(o.data, secrets, o.threadedSurvey ?? (await preferThreadedSurvey(inputBytes)), { fd: out.fd, path: o.out });
     let base = 0;
     let next = 0;
-    // Synchronous reads into one buffer and one writev per chunk: for page-cached files this beat
-    // a read stream piped through a queued write stream (main-thread loop 280-300 ms vs 340-460 ms
-    // on 200 MB; measured), as the thread pool's hand-offs competed with the two busy threads.
+    // Synchronous reads into one reused buffer (and one writev per chunk, survey.ts): for
+    // page-cached files this beat a read stream piped through a queued write stream (copy-thread
+    // loop 280-300 ms vs 340-460 ms on 200 MB; measured): the thread pool's hand-offs competed
+    // with the two busy threads.
     for (const chunk of readChunksSync(o.data)) {
       if (survey.match) throw await refuse(survey.match);
       // The parser may queue the chunk, whose buffer is reused for the next read.
       if (parser && !parser.write(Buffer.from(chunk))) await new Promise((ok) => parser!.once('drain', ok));
       if (csvError) throw csvError;
-      let pos = 0;
       const inserts: [number, Buffer][] = [];
-      const pieces: Uint8Array[] = [];
-      for (;;) {
-        const at = splitter.scan(chunk, base, pos, next < placements.length ? placements[next]!.offset : Infinity);
-        if (at === -1) break;
-        if (at > pos) pieces.push(chunk.subarray(pos, at));
-        pos = at;
-        while (next < placements.length && placements[next]!.offset < base + at) {
-          const line = lineFor(placements[next++]!.canary, splitter.eol ?? '\n');
-          pieces.push(line);
-          inserts.push([at, line]);
-        }
+      for (let at = 0; (at = splitter.scan(chunk, base, at, next < placements.length ? placements[next]!.offset : Infinity)) !== -1; ) {
+        while (next < placements.length && placements[next]!.offset < base + at) inserts.push([at, lineFor(placements[next++]!.canary, splitter.eol ?? '\n')]);
       }
-      if (pos < chunk.length) pieces.push(chunk.subarray(pos));
       survey.push(chunk, inserts);
-      write(pieces);
       base += chunk.length;
       progress.update(`canary insert: ${(base / 2 ** 20).toFixed(0)} / ${(inputBytes / 2 ** 20).toFixed(0)} MiB`);
       // The event loop runs between chunks: the worker's messages, signals (atomic cleanup).
@@ -217,7 +186,6 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       if (splitter.needsEol) tail.push([0, Buffer.from(splitter.eol!)]);
       while (next < placements.length) tail.push([0, lineFor(placements[next++]!.canary, splitter.eol!)]);
       survey.push(Buffer.alloc(0), tail);
-      write(tail.map(([, bytes]) => bytes));
     }
     const surveyed = await survey.result();
     if (surveyed.match) throw await refuse(surveyed.match);

@@ -1,14 +1,18 @@
 /**
- * The input side of `canary insert`: the input's SHA-256, the search for canary secrets that
- * already occur in it and (splice mode) the output's SHA-256, the input with canary lines spliced
- * in. For large inputs a worker thread reads the file itself and digests the output, from the
+ * The byte side of `canary insert`: the input's SHA-256, the search for canary secrets that
+ * already occur in it and (with an output) the output itself, the input with canary lines spliced
+ * in, written and hashed (spliced-output.ts). The copying thread reads and splits the input and
+ * pushes each chunk here with the lines to splice in.
+ *
+ * For large inputs a worker thread reads the file itself and writes and hashes the output from the
  * splice positions the copying thread reports (a few hundred small messages; the data is never
- * shipped), while the copying thread digests the input from the chunks it copies. The secret scan
- * is shared: each 1 MiB chunk is searched by whichever thread gets to it first (one shared
- * counter), so the thread that is ahead takes more of it and neither waits for the other.
- * Measured on 200 MB of notes (idle 2-core machine): copy thread read + split + write ~150 ms,
- * each digest ~170 ms, the scan ~100 ms, the worker's read ~40 ms and its start-up ~50 ms; with
- * the whole scan on the worker, the copy thread finished ~100-200 ms before it. Small inputs are
+ * shipped), while the copying thread hashes the input. The secret scan is shared: each 1 MiB chunk
+ * is searched by whichever thread gets to it first (one shared counter), so the thread that is
+ * ahead takes more of it and neither waits for the other. Measured on 200 MB of notes (idle
+ * 2-core machine): each digest ~160 ms, the scan ~100 ms, a read ~45-70 ms, the output write
+ * ~70 ms, the split ~15 ms, the worker's start-up ~50 ms. The worker's share was first the scan
+ * and the output digest: the copying thread then had read + split + write + input digest, the
+ * longer half (its loop ~410 ms vs ~350 ms with the write on the worker). Small inputs are
  * surveyed inline, as a worker costs more to start.
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -17,15 +21,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../core/errors.js';
-import { fillChunk, readChunkBytes, readChunks } from '../data/open.js';
-import { SplicedDigest } from '../data/spliced-digest.js';
+import { fillChunk, readChunkBytes, readChunks, readChunksSync } from '../data/open.js';
+import { SplicedOutput, splicePieces, writeAll } from '../data/spliced-output.js';
 import { MultiPatternScanner, type SecretMatch } from './scan.js';
 
 export interface SurveyResult {
   sha256: string;
   /** The first canary secret found in the input, if any (then `sha256` is empty). */
   match?: SecretMatch;
-  /** With `splice`: the SHA-256 of the input with the pushed lines spliced in. */
+  /** With an output: the SHA-256 of the input with the pushed lines spliced in, as written. */
   outputSha256?: string;
   /** Input bytes digested (the caller checks it against what it copied). */
   bytes?: number;
@@ -34,9 +38,10 @@ export interface SurveyResult {
 export interface InputSurvey {
   /**
    * The chunk the copy just read (in order, as readChunksSync reads them: a threaded survey reads
-   * the file itself in the same chunks, digests the output from the inserts and shares the secret
+   * the file itself in the same chunks, writes the output from the inserts and shares the secret
    * scan chunk by chunk), with the lines spliced in before chunk offsets (ascending, each in
    * 1..chunk.length; after the last chunk, an empty chunk with the lines appended at the end).
+   * Only with an output; a survey without one reads the file itself.
    */
   push(chunk: Buffer, inserts?: [number, Uint8Array][]): void;
   /** A secret found so far: the caller stops early. */
@@ -104,26 +109,44 @@ function ownRunnable(): number {
   return n;
 }
 
+/** Where the spliced output goes: an open file (written at its position) and its name for errors. */
+export interface SurveyOutput {
+  fd: number;
+  path: string;
+}
+
+const writeError = (path: string, code: string) => new InputError(`${path}: cannot write (${code})`);
+const errorCode = (e: unknown) => (e as NodeJS.ErrnoException).code ?? String((e as Error).message ?? e);
+
 class InlineSurvey implements InputSurvey {
   private readonly hash: Hash = createHash('sha256');
   private readonly scanner: MultiPatternScanner | undefined;
-  private readonly output: SplicedDigest | undefined;
+  private readonly output: SplicedOutput | undefined;
   private bytes = 0;
   match: SecretMatch | undefined;
 
-  constructor(patterns: string[] | undefined, splice: boolean) {
+  constructor(
+    private readonly path: string,
+    patterns: string[] | undefined,
+    private readonly out: SurveyOutput | undefined,
+  ) {
     this.scanner = patterns?.length ? new MultiPatternScanner(patterns) : undefined;
-    this.output = splice ? new SplicedDigest() : undefined;
+    this.output = out ? new SplicedOutput(out.fd) : undefined;
   }
 
   push(chunk: Buffer, inserts?: [number, Uint8Array][]): void {
     this.hash.update(chunk);
     this.bytes += chunk.length;
-    this.output?.push(chunk, inserts);
+    try {
+      this.output?.push(chunk, inserts);
+    } catch (e) {
+      throw writeError(this.out!.path, errorCode(e));
+    }
     this.match ??= this.scanner?.feed(chunk);
   }
 
   async result(): Promise<SurveyResult> {
+    if (!this.output) for (const chunk of readChunksSync(this.path)) this.push(chunk);
     if (this.match) return { sha256: '', match: this.match };
     return { sha256: this.hash.digest('hex'), bytes: this.bytes, ...(this.output ? { outputSha256: this.output.hex() } : {}) };
   }
@@ -132,42 +155,56 @@ class InlineSurvey implements InputSurvey {
 }
 
 /**
- * The worker's program, evaluated from a string with the scanner class's and the chunk reader's
- * own source spliced in, so it runs the same from the compiled CLI and from the TypeScript tests.
- * Node may evaluate it as CommonJS or as an ES module (it follows the package's "type": "module"),
- * so it loads its modules with dynamic import(), which both accept, and never with require().
+ * The worker's program, evaluated from a string with the scanner's, the chunk reader's and the
+ * output's functions spliced in from their own source, so it runs the same from the compiled CLI
+ * and from the TypeScript tests. Node may evaluate it as CommonJS or as an ES module (it follows
+ * the package's "type": "module"), so it takes Node's modules with process.getBuiltinModule(),
+ * which both accept (require() does not exist in an ES module; import() is async and ~5 ms slower).
  */
 function workerSource(): string {
   return `
 const MultiPatternScanner = (${MultiPatternScanner.toString()});
 const fillChunk = (${fillChunk.toString()});
+const splicePieces = (${splicePieces.toString()});
+const writeAll = (${writeAll.toString()});
+const { parentPort, workerData } = process.getBuiltinModule('node:worker_threads');
+const { openSync, readSync, closeSync, writevSync } = process.getBuiltinModule('node:fs');
+const { createHash } = process.getBuiltinModule('node:crypto');
+// With an output: the main thread reports how far it has copied (upTo) and the lines it spliced
+// in before stream offsets up to there; a chunk is written and hashed into the output only once
+// every insert up to its end is known.
+const inserts = [];
+let next = 0;
+let upTo = 0;
+let ended = false;
+let wake;
+parentPort.on('message', (m) => {
+  if (m.inserts) for (const x of m.inserts) inserts.push(x);
+  if (m.upTo !== undefined) upTo = m.upTo;
+  if (m.end) ended = true;
+  if (wake) { const w = wake; wake = undefined; w(); }
+});
+const until = async (offset) => {
+  while (!ended && upTo < offset) await new Promise((ok) => (wake = ok));
+};
+const output = (chunk, base, end) => {
+  const here = [];
+  for (; next < inserts.length && inserts[next][0] <= end; next++) here.push([inserts[next][0] - base, inserts[next][1]]);
+  const pieces = splicePieces(chunk, here);
+  for (const piece of pieces) out.update(piece);
+  try {
+    writeAll(writevSync, workerData.outFd, pieces);
+  } catch (e) {
+    throw Object.assign(e, { writing: true });
+  }
+};
+const claim = new Int32Array(workerData.claim);
+// With an output, the caller hashes the input from the chunks it copies (balancing the threads).
+const hash = workerData.outFd === undefined ? createHash('sha256') : undefined;
+const out = workerData.outFd === undefined ? undefined : createHash('sha256');
 (async () => {
-  const { parentPort, workerData } = await import('node:worker_threads');
-  const { openSync, readSync, closeSync } = await import('node:fs');
-  const { createHash } = await import('node:crypto');
-  // Splice mode: the main thread reports how far it has copied (upTo) and the lines it spliced
-  // in before stream offsets up to there; a chunk is digested into the output only once every
-  // insert up to its end is known.
-  const inserts = [];
-  let next = 0;
-  let upTo = 0;
-  let ended = false;
-  let wake;
-  parentPort.on('message', (m) => {
-    if (m.inserts) for (const x of m.inserts) inserts.push(x);
-    if (m.upTo !== undefined) upTo = m.upTo;
-    if (m.end) ended = true;
-    if (wake) { const w = wake; wake = undefined; w(); }
-  });
-  const until = async (offset) => {
-    while (!ended && upTo < offset) await new Promise((ok) => (wake = ok));
-  };
-  const claim = new Int32Array(workerData.claim);
   let fd;
   try {
-    // Splice mode: the caller digests the input from the chunks it copies (balancing the threads).
-    const hash = workerData.splice ? undefined : createHash('sha256');
-    const out = workerData.splice ? createHash('sha256') : undefined;
     const scanner = workerData.patterns ? new MultiPatternScanner(workerData.patterns) : undefined;
     fd = openSync(workerData.path, 'r');
     const buf = Buffer.allocUnsafe(workerData.chunkBytes);
@@ -180,28 +217,20 @@ const fillChunk = (${fillChunk.toString()});
       // Chunk k is searched here unless the copying thread got to it first.
       const match = scanner && scanner.feed(chunk, Atomics.compareExchange(claim, 0, k, k + 1) === k);
       if (match) return parentPort.postMessage({ match });
-      const end = base + n;
       if (out) {
-        await until(end);
-        let pos = 0;
-        for (; next < inserts.length && inserts[next][0] <= end; next++) {
-          const at = inserts[next][0] - base;
-          if (at > pos) out.update(chunk.subarray(pos, at));
-          out.update(inserts[next][1]);
-          pos = at;
-        }
-        if (pos < n) out.update(chunk.subarray(pos));
+        await until(base + n);
+        output(chunk, base, base + n);
       }
-      base = end;
+      base += n;
       if (n < buf.length) break;
     }
     if (out) {
       await until(Infinity);
-      for (; next < inserts.length; next++) out.update(inserts[next][1]);
+      output(new Uint8Array(0), base, Infinity);
     }
     parentPort.postMessage({ sha256: hash ? hash.digest('hex') : '', bytes: base, outputSha256: out && out.digest('hex') });
   } catch (e) {
-    parentPort.postMessage({ error: (e && e.code) || String((e && e.message) || e) });
+    parentPort.postMessage({ error: (e && e.code) || String((e && e.message) || e), writing: Boolean(e && e.writing) });
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -212,7 +241,7 @@ const fillChunk = (${fillChunk.toString()});
 class ThreadSurvey implements InputSurvey {
   private readonly worker: Worker;
   private readonly done: Promise<SurveyResult>;
-  private readonly splice: boolean;
+  /** With an output: the input digest, from the pushed chunks. */
   private readonly hash: Hash | undefined;
   /** The next chunk to search, shared with the worker: whichever thread takes it searches it. */
   private readonly claim = new Int32Array(new SharedArrayBuffer(4));
@@ -221,17 +250,20 @@ class ThreadSurvey implements InputSurvey {
   private base = 0;
   match: SecretMatch | undefined;
 
-  constructor(path: string, patterns: string[] | undefined, splice: boolean) {
-    this.splice = splice;
-    this.hash = splice ? createHash('sha256') : undefined;
-    this.scanner = splice && patterns?.length ? new MultiPatternScanner(patterns) : undefined;
+  constructor(
+    path: string,
+    patterns: string[] | undefined,
+    private readonly out: SurveyOutput | undefined,
+  ) {
+    this.hash = out ? createHash('sha256') : undefined;
+    this.scanner = out && patterns?.length ? new MultiPatternScanner(patterns) : undefined;
     this.worker = new Worker(workerSource(), {
       eval: true,
-      workerData: { path, patterns: patterns?.length ? patterns : undefined, splice, claim: this.claim.buffer, chunkBytes: readChunkBytes },
+      workerData: { path, patterns: patterns?.length ? patterns : undefined, outFd: out?.fd, claim: this.claim.buffer, chunkBytes: readChunkBytes },
     });
     this.done = new Promise<SurveyResult>((resolve, reject) => {
-      this.worker.on('message', (m: { sha256?: string; match?: SecretMatch; error?: string; bytes?: number; outputSha256?: string }) => {
-        if (m.error) reject(new InputError(`${path}: cannot read (${m.error})`));
+      this.worker.on('message', (m: { sha256?: string; match?: SecretMatch; error?: string; writing?: boolean; bytes?: number; outputSha256?: string }) => {
+        if (m.error) reject(m.writing ? writeError(out!.path, m.error) : new InputError(`${path}: cannot read (${m.error})`));
         else if (m.match) {
           this.match ??= m.match;
           resolve({ sha256: '', match: m.match });
@@ -245,7 +277,7 @@ class ThreadSurvey implements InputSurvey {
   }
 
   push(chunk: Buffer, inserts?: [number, Uint8Array][]): void {
-    if (!this.splice) return;
+    if (!this.out) throw new Error('ThreadSurvey.push: no output (the worker reads the file itself)');
     const base = this.base;
     this.base += chunk.length;
     // First the splice positions, so the worker is never kept waiting; the lines are copied into
@@ -264,7 +296,7 @@ class ThreadSurvey implements InputSurvey {
   async result(): Promise<SurveyResult> {
     try {
       if (this.match) return { sha256: '', match: this.match };
-      if (this.splice) this.worker.postMessage({ end: true });
+      if (this.out) this.worker.postMessage({ end: true });
       return await this.done;
     } finally {
       await this.worker.terminate();
@@ -277,11 +309,12 @@ class ThreadSurvey implements InputSurvey {
 }
 
 /**
- * `splice`: also digest the output, the input with the lines given to `push` spliced in; the
- * input digest is then taken from the pushed chunks on the calling thread.
+ * `output`: also write the output, the input with the lines given to `push` spliced in, to
+ * `output.fd` and hash it; the input digest is then taken from the pushed chunks on the calling
+ * thread. Without an output the survey reads the file itself (`result()`).
  */
-export function surveyInput(path: string, patterns: string[] | undefined, threaded: boolean, splice = false): InputSurvey {
-  return threaded ? new ThreadSurvey(path, patterns, splice) : new InlineSurvey(patterns, splice);
+export function surveyInput(path: string, patterns: string[] | undefined, threaded: boolean, output?: SurveyOutput): InputSurvey {
+  return threaded ? new ThreadSurvey(path, patterns, output) : new InlineSurvey(path, patterns, output);
 }
 
 /**
