@@ -9,11 +9,12 @@
  * shipped), while the copying thread hashes the input. The secret scan is shared: each 1 MiB chunk
  * is searched by whichever thread gets to it first (one shared counter), so the thread that is
  * ahead takes more of it and neither waits for the other. Measured on 200 MB of notes (idle
- * 2-core machine): each digest ~160 ms, the scan ~100 ms, a read ~45-70 ms, the output write
- * ~70 ms, the split ~15 ms, the worker's start-up ~50 ms. The worker's share was first the scan
- * and the output digest: the copying thread then had read + split + write + input digest, the
- * longer half (its loop ~410 ms vs ~350 ms with the write on the worker). Small inputs are
- * surveyed inline, as a worker costs more to start.
+ * 2-core machine): each digest ~160 ms, the scan ~70 ms, a read ~45-70 ms, the output write
+ * ~70 ms, the split ~15 ms, the worker's start-up ~40-60 ms; the two threads end within ~10 ms
+ * of each other (~300-340 ms). The worker's share was first the whole scan and the output digest:
+ * the copying thread then had read + split + write + input digest, the longer half (its loop
+ * ~410 ms vs ~350 ms with the write on the worker). Small inputs are surveyed inline, as a worker
+ * costs more to start.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -146,7 +147,12 @@ class InlineSurvey implements InputSurvey {
   }
 
   async result(): Promise<SurveyResult> {
-    if (!this.output) for (const chunk of readChunksSync(this.path)) this.push(chunk);
+    if (!this.output) {
+      for (const chunk of readChunksSync(this.path)) {
+        this.push(chunk);
+        if (this.match) break;
+      }
+    }
     if (this.match) return { sha256: '', match: this.match };
     return { sha256: this.hash.digest('hex'), bytes: this.bytes, ...(this.output ? { outputSha256: this.output.hex() } : {}) };
   }
@@ -159,7 +165,7 @@ class InlineSurvey implements InputSurvey {
  * output's functions spliced in from their own source, so it runs the same from the compiled CLI
  * and from the TypeScript tests. Node may evaluate it as CommonJS or as an ES module (it follows
  * the package's "type": "module"), so it takes Node's modules with process.getBuiltinModule(),
- * which both accept (require() does not exist in an ES module; import() is async and ~5 ms slower).
+ * which both accept (require() does not exist in an ES module; import() is async and a few ms slower).
  */
 function workerSource(): string {
   return `
