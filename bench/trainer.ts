@@ -15,7 +15,7 @@ import { classifierExamples, lmExamples, makeBatch, type ExampleSet } from '../s
 import { disposeBatch } from '../src/train/batch.js';
 import { trainStep, type StepContext } from '../src/train/loop.js';
 import { naiveClippedGradients } from '../src/train/naive.js';
-import { seededGaussian } from '../src/train/noise.js';
+import { csprngGaussian } from '../src/train/noise.js';
 import type { BenchRow, BenchSuite } from './suite.js';
 
 const BATCH = 256;
@@ -37,8 +37,13 @@ function notes(rng: Rng, count: number): string[] {
   return Array.from({ length: count }, () => Array.from({ length: 6 + rng.int(14) }, () => rng.pick(words)).join(' ') + '.');
 }
 
-/** `stepsPerSample` steps are timed together, so fast steps are not lost in timer and scheduler noise. */
-function measure(name: string, model: tf.LayersModel, set: ExampleSet, pairs: number, naiveRuns: number, stepsPerSample = 1): BenchRow[] {
+/**
+ * `stepsPerSample` steps are timed together, so fast steps are not lost in timer and scheduler
+ * noise; `warmUp` steps of each path run first, so both are timed in the steady state a training
+ * run spends its time in (JIT-compiled host code, created kernels).
+ */
+function measure(name: string, model: tf.LayersModel, set: ExampleSet, o: { pairs: number; naiveRuns: number; stepsPerSample: number; warmUp: number }): BenchRow[] {
+  const { pairs, naiveRuns, stepsPerSample } = o;
   const engine = new ClippingEngine(model, name);
   const all = [...Array(set.size).keys()];
   const rng = new Rng(`bench/${name}`);
@@ -47,11 +52,12 @@ function measure(name: string, model: tf.LayersModel, set: ExampleSet, pairs: nu
   const dp: StepContext = {
     ...common,
     optimizer: tf.train.adam(1e-3),
-    dp: { clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: BATCH, noise: seededGaussian(rng) },
+    dp: { clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: BATCH, noise: csprngGaussian() }, // as `memaudit train --dp` runs (no --seed)
   };
-  // Warm up both paths (kernel setup, XNNPACK operator creation).
-  trainStep(plain, all, 1);
-  trainStep(dp, all, 1);
+  for (let k = 0; k < o.warmUp; k++) {
+    trainStep(plain, all, k);
+    trainStep(dp, all, k);
+  }
   const dpOverPlain: number[] = [];
   const dpTimes: number[] = [];
   for (let r = 0; r < pairs; r++) {
@@ -74,6 +80,7 @@ function measure(name: string, model: tf.LayersModel, set: ExampleSet, pairs: nu
   disposeBatch(batch);
   plain.optimizer.dispose();
   dp.optimizer.dispose();
+  dp.dp!.noise.close?.();
   const ratio = median(dpOverPlain);
   const naive = median(naiveOverDp);
   const limit = name === 'mlp' ? 1.2 : 1.3;
@@ -102,7 +109,7 @@ export const trainerSuite: BenchSuite = {
     const features = fitFeatures(rows, ['label']);
     const mlpSet = classifierExamples(rows, features, ['no', 'yes'], 'label', 'bench');
     const mlp = buildMlp({ ...defaultMlpConfig, inputDim: mlpSet.rowShape[0]!, numLabels: 2, seed: 2 });
-    const out = [...measure('mlp', mlp, mlpSet, 15, 3, 5), ...measure('charlm', charlm, lmSet, 7, 2)];
+    const out = [...measure('mlp', mlp, mlpSet, { pairs: 31, naiveRuns: 3, stepsPerSample: 5, warmUp: 50 }), ...measure('charlm', charlm, lmSet, { pairs: 11, naiveRuns: 2, stepsPerSample: 1, warmUp: 2 })];
     charlm.dispose();
     mlp.dispose();
     return out;

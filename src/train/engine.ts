@@ -3,7 +3,8 @@
  * forward pass over the model's layers (with the layers' own weights), taps every trainable
  * layer's pre-activation, and takes ONE tf.grads of L = sum_i loss_i: that gives every layer's
  * output gradient G while tfjs skips the weight gradients (not on a path from the taps). A tap is
- * an identity with a custom gradient that records dL/d(pre-activation); the differentiated input
+ * an identity with a custom gradient that records dL/d(pre-activation) (Dense fuses it into its
+ * product's own custom gradient, kernels.ts tappedLinear); the differentiated input
  * is a single scalar that the first tap takes as a second (unused) input, so every tap lies on
  * its path (zero tap TENSORS added to each pre-activation would cost a fill, an add and a
  * reduction over every activation). The per-layer formulas (layers.ts) turn A and G into
@@ -20,7 +21,7 @@
 import { tf } from '../core/backend.js';
 import { UsageError } from '../core/errors.js';
 import { Grouping, type Batch } from './batch.js';
-import { crossExampleLayers, defaultFormulaOptions, layerOps, type FormulaOptions, type LayerOp, type PerExample, type Saved } from './layers.js';
+import { crossExampleLayers, defaultFormulaOptions, layerOps, type FormulaOptions, type LayerOp, type PerExample, type Saved, type Tap } from './layers.js';
 
 export interface TrainableParam {
   /** The layer weight (LayerVariable) ... */
@@ -149,9 +150,11 @@ export class ClippingEngine {
     this.ops.forEach((op, i) => {
       const tapIndex = op.params.length > 0 ? t++ : -1;
       const wantInputGrad = t > (tapIndex >= 0 ? 1 : 0); // a trainable op came before this one
-      let tap: ((z: tf.Tensor) => tf.Tensor) | undefined;
+      let tap: Tap | undefined;
       if (pass && tapIndex >= 0) {
-        tap = recordingTap((dy) => (pass.grads[tapIndex] = dy), tapIndex === 0 ? pass.origin : undefined);
+        const record = (dy: tf.Tensor) => (pass.grads[tapIndex] = dy);
+        const origin = tapIndex === 0 ? pass.origin : undefined;
+        tap = { apply: recordingTap(record, origin), record, origin };
       }
       x = op.forward(x, {
         wantInputGrad,
@@ -209,11 +212,15 @@ export class ClippingEngine {
           if (!G) throw new Error(`clipping engine: no output gradient recorded for layer "${this.ops[opIndex]!.name}"`);
           states.push(this.ops[opIndex]!.perExample!(pass.saved[k]!, G, grouping, this.options));
         });
-        const total = tf.addN(states.map((s) => s.normsSq));
-        const normsSq = total.dataSync() as Float32Array;
-        norms = normsSq.map(Math.sqrt);
-        const c = tf.tensor1d(clipFactors(norms, clipNorm, scale));
-        return states.flatMap((s) => s.clippedSum(c));
+        const onDevice = states.flatMap((s) => (s.normsSq instanceof Float32Array ? [] : [s.normsSq]));
+        norms = onDevice.length > 0 ? Float32Array.from(tf.addN(onDevice).dataSync()) : new Float32Array(B);
+        for (const s of states) {
+          if (s.normsSq instanceof Float32Array) for (let i = 0; i < B; i++) norms[i]! += s.normsSq[i]!;
+        }
+        for (let i = 0; i < B; i++) norms[i] = Math.sqrt(norms[i]!);
+        const cHost = clipFactors(norms, clipNorm, scale);
+        const c = tf.tensor1d(cHost);
+        return states.flatMap((s) => s.clippedSum(c, cHost));
       });
       return { sums, norms, lossSum };
     } finally {

@@ -52,6 +52,34 @@ export function linear(x: tf.Tensor2D, W: tf.Tensor2D, wantX: boolean, wantW: bo
   return f(...inputs) as tf.Tensor2D;
 }
 
+/**
+ * x W + b whose backward pass hands dL/d(x W + b) to `record` (the engine's tap, fused) and
+ * returns a gradient for x only (when `wantX`); W and b are closed over. `origin`, the scalar
+ * the engine differentiates, is taken as an unused input (zero gradient) so that the backward
+ * pass runs through this op even when x needs no gradient.
+ */
+export function tappedLinear(x: tf.Tensor2D, W: tf.Tensor2D, b: tf.Tensor | undefined, wantX: boolean, record: (dz: tf.Tensor) => void, origin?: tf.Scalar): tf.Tensor2D {
+  const inputs: tf.Tensor[] = [];
+  if (wantX) inputs.push(x);
+  if (origin) inputs.push(origin);
+  if (inputs.length === 0) throw new Error('tappedLinear: neither x nor origin is differentiated, so the tap would never record');
+  const f = tf.customGrad(((...args: unknown[]) => {
+    const xs = wantX ? (args[0] as tf.Tensor2D) : x;
+    const z = tf.matMul(xs, W);
+    return {
+      value: b ? tf.add(z, b) : z,
+      gradFunc: (dy: tf.Tensor) => {
+        record(tf.keep(tf.reshape(dy, dy.shape)));
+        const out: tf.Tensor[] = [];
+        if (wantX) out.push(matMulTB(dy as tf.Tensor2D, W));
+        if (origin) out.push(tf.zerosLike(origin));
+        return out;
+      },
+    };
+  }) as unknown as GradFn);
+  return f(...inputs) as tf.Tensor2D;
+}
+
 /** Rows of `table` at `ids` (gatherND), with a scatter gradient for the table when `wantTable`. */
 export function lookup(table: tf.Tensor2D, ids: tf.Tensor1D, wantTable: boolean): tf.Tensor2D {
   const index = ids.expandDims(1) as tf.Tensor2D;

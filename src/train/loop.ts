@@ -189,6 +189,7 @@ export async function trainModel(config: TrainConfig, records: TrainingRecords, 
     }
   } finally {
     optimizer.dispose();
+    noise?.close?.();
   }
   progress.done();
   if (ledger && steps === 0) throw new UsageError('--target-epsilon is too small for even one step at this noise multiplier');
@@ -266,15 +267,19 @@ export function trainStep(ctx: StepContext, indices: readonly number[], seed: nu
   }
   grads ??= engine.params.map((p) => tf.zerosLike(p.variable) as tf.Tensor); // an empty Poisson batch
   if (dp) {
+    // The noise is added on the host, where it is drawn: one upload per parameter instead of an
+    // upload and an add kernel (reading a tensor is a copy on the CPU backends; measured: ~0.1 ms
+    // of a ~3 ms mlp step).
     const noiseStd = (dp.noiseMultiplier * dp.clipNorm) / dp.expectedBatchSize;
-    grads = accumulate(
-      grads,
-      engine.params.map((p) => {
-        const z = new Float32Array(p.variable.size);
-        dp.noise.fill(z, noiseStd);
-        return tf.tensor(z, p.variable.shape);
-      }),
-    );
+    const noisy = grads.map((g) => {
+      const z = new Float32Array(g.size);
+      dp.noise.fill(z, noiseStd);
+      const sum = g.dataSync();
+      for (let j = 0; j < z.length; j++) z[j]! += sum[j]!;
+      return tf.tensor(z, g.shape);
+    });
+    tf.dispose(grads);
+    grads = noisy;
   }
   const named = grads;
   ctx.optimizer.applyGradients(Object.fromEntries(engine.params.map((p, k) => [p.variable.name, named[k]!])));

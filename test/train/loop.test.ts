@@ -149,6 +149,31 @@ describe('DP noise', () => {
     }
   });
 
+  it('draws CSPRNG noise ahead on a worker thread, with the same distribution', async () => {
+    const source = csprngGaussian({ prefetch: true });
+    try {
+      const n = 100000;
+      const z = new Float32Array(n);
+      for (let waited = 0; waited < 5000 && source.prefetched === 0; waited += 50) {
+        await new Promise((ok) => setTimeout(ok, 50));
+        source.fill(z.subarray(0, 2), 1); // takes from the ring once the worker has filled some
+      }
+      const before = source.prefetched;
+      expect(before).toBeGreaterThan(0);
+      source.fill(z, 2);
+      expect(source.prefetched - before).toBeGreaterThan(n / 2);
+      const sorted = Float64Array.from(z).sort();
+      let ks = 0;
+      sorted.forEach((x, i) => {
+        const F = normalCdf(x, 0, 2);
+        ks = Math.max(ks, Math.abs(F - i / n), Math.abs(F - (i + 1) / n));
+      });
+      expect(ks).toBeLessThan(1.95 / Math.sqrt(n));
+    } finally {
+      source.close?.();
+    }
+  });
+
   it('runs a step on an empty batch: noise only, weights still move', () => {
     const tok = CharTokenizer.publicAscii();
     const model = buildCharLm({ vocabSize: tok.size, ...tiny, activation: 'relu', layerNorm: false, seed: 1 });
