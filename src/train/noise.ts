@@ -114,12 +114,14 @@ for (;;) {
 export interface CsprngGaussian extends GaussianSource {
   /** Samples so far that the worker drew ahead (the rest were drawn inline). */
   readonly prefetched: number;
+  /** Samples the worker has ready now. */
+  readonly ready: number;
 }
 
 /** CSPRNG noise, drawn ahead on a worker thread when a second core is there (see the file comment). */
 export function csprngGaussian(options: { prefetch?: boolean } = {}): CsprngGaussian {
   const inline = inlineCsprngNormals();
-  if (!(options.prefetch ?? availableParallelism() >= 2)) return { kind: 'csprng', prefetched: 0, fill: (out, std) => inline.fillNormal(out, std) };
+  if (!(options.prefetch ?? availableParallelism() >= 2)) return { kind: 'csprng', prefetched: 0, ready: 0, fill: (out, std) => inline.fillNormal(out, std) };
   const ring = new Float32Array(new SharedArrayBuffer(4 * ringSamples));
   /** Samples ready in the ring (single producer, single consumer). */
   const ready = new Int32Array(new SharedArrayBuffer(4));
@@ -132,6 +134,9 @@ export function csprngGaussian(options: { prefetch?: boolean } = {}): CsprngGaus
     kind: 'csprng',
     get prefetched() {
       return prefetched;
+    },
+    get ready() {
+      return worker ? Atomics.load(ready, 0) : 0;
     },
     fill(out, std) {
       let done = 0;
