@@ -5,5 +5,5 @@ export { readTrainingRecords, lmExamples, classifierExamples, makeBatch, type Tr
 export { ClippingEngine, planModel, clipFactors, type ClippedGradients, type MeanGradients } from './engine.js';
 export { naiveClippedGradients } from './naive.js';
 export { poissonSample, ShuffledBatches } from './sampler.js';
-export { csprngGaussian, seededGaussian, type GaussianSource, type NoiseSourceKind } from './noise.js';
+export { csprngGaussian, seededGaussian, type CsprngGaussian, type GaussianSource, type NoiseSourceKind } from './noise.js';
 export type { Batch } from './batch.js';
