@@ -46,7 +46,6 @@ function measure(name: string, model: tf.LayersModel, set: ExampleSet, o: { pair
   const { pairs, naiveRuns, stepsPerSample } = o;
   const engine = new ClippingEngine(model, name);
   const all = [...Array(set.size).keys()];
-  const rng = new Rng(`bench/${name}`);
   const common = { engine, set, maxRowsPerChunk: 1 << 20 };
   const plain: StepContext = { ...common, optimizer: tf.train.adam(1e-3) };
   const dp: StepContext = {
