@@ -33,7 +33,7 @@ export interface Saved {
 export interface Tap {
   apply(z: tf.Tensor): tf.Tensor;
   /** Takes dL/dz (the op tf.keep's it: tf.grads disposes what it creates). */
-  record(dz: tf.Tensor): void;
+  readonly record: (dz: tf.Tensor) => void;
   /** The scalar the engine differentiates, on its first tap: an input that puts the op on the backward path. */
   origin?: tf.Scalar;
 }
@@ -142,15 +142,14 @@ function dense(layer: tf.layers.Layer): LayerOp {
     params,
     softmaxOutput: act.name === 'softmax',
     forward(x, { tap, save, skipActivation, wantInputGrad, wantWeightGrads }) {
-      const d = lastDim(x);
       const outShape = [...x.shape.slice(0, -1), kernel.shape[1]!];
-      const x2 = (x.rank === 2 ? x : x.reshape([-1, d])) as tf.Tensor2D;
+      const x2 = asRows(x);
       const W = kernel.read() as tf.Tensor2D;
       let z: tf.Tensor;
       if (tap) {
         // One custom gradient for the product, the bias and the tap (the tap pass takes no weight
         // gradients): fewer ops per step, which on wasm is most of a small model's DP overhead.
-        z = tappedLinear(x2, W, bias?.read(), wantInputGrad, (dz) => tap.record(dz), tap.origin);
+        z = tappedLinear(x2, W, bias?.read(), wantInputGrad, tap.record, tap.origin);
       } else {
         z = linear(x2, W, wantInputGrad, wantWeightGrads && params.length > 0);
         if (bias) z = tf.add(z, bias.read());
