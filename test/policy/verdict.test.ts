@@ -330,7 +330,7 @@ describe('policy files', () => {
   it('a malformed policy is one line naming the file and the place', () => {
     const dir = tempDir();
     const file = join(dir, 'p.json');
-    writeFileSync(file, JSON.stringify({ ...policy.policy, exposure: { maxBits: 'ten' } }));
+    writeFileSync(file, JSON.stringify({ ...policy.policy, exposure: { ...policy.policy.exposure, maxBits: 'ten' } }));
     expect(() => loadPolicy(file)).toThrow(`${file}: /exposure/maxBits: must be number`);
     writeFileSync(file, '{"version": 1,');
     expect(() => loadPolicy(file)).toThrow(/not valid JSON/);
