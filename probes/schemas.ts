@@ -57,6 +57,12 @@ export const exposureResultSchema: JsonSchema = {
           method: { enum: ['exact', 'estimated'] },
           rank: { type: 'number', minimum: 1 },
           logPerplexity: { type: ['number', 'string'] },
+          exposureInterval: {
+            type: 'object',
+            required: ['lower', 'upper', 'confidence'],
+            properties: { lower: { type: 'number', minimum: 0 }, upper: { type: 'number', minimum: 0 }, confidence: { type: 'number', minimum: 0, maximum: 1 } },
+          },
+          samples: { type: 'integer', minimum: 0 },
         },
       },
     },

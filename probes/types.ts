@@ -42,6 +42,14 @@ export interface CanaryExposure {
   logPerplexity: number;
   /** Estimated mode: how the rank was estimated (the verdict trusts each only as far as its samples resolve). */
   estimator?: 'importance' | 'skew-normal';
+  /**
+   * The exposure (bits) the measurement resolves, at `confidence`: exact ranks give lower = upper =
+   * exposureBits; sampled ranks give a confidence interval whose upper end is log2|R| when no
+   * sample beat the secret (nothing resolved above the lower end). The verdict uses only these ends.
+   */
+  exposureInterval?: Interval;
+  /** Estimated mode: candidates sampled for this canary (adaptive sampling draws more where needed). */
+  samples?: number;
 }
 
 export interface ExposureGroup {

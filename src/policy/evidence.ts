@@ -100,6 +100,51 @@ export interface ManifestBinding {
   modelTrainingDataSha256: string | null;
 }
 
+/**
+ * What the audit checked of a DP claim beyond reading privacy.json: the ledger recomputed from its
+ * own mechanism parameters and matched against the training config (memaudit.json) and dataset
+ * size; the signed training provenance (provenance.dsse.json) verified against trusted keys and the
+ * current weight files; and the trainer's white-box self-audit, if it ran. Absent when the model
+ * claims no DP or the audit predates these checks (then a claim is never verified).
+ */
+export interface DpClaimEvidence {
+  /** The ledger recomputes (epsilon within tolerance) and matches the training config. */
+  ledgerVerified: boolean;
+  /** Every field that did not match: its name, what the ledger says, what was expected. */
+  mismatches: { field: string; ledger: string; expected: string }[];
+  /** Epsilon recomputed from the ledger's mechanism parameters with its own accountant; null if it could not be. */
+  recomputedEpsilon: number | null;
+  /**
+   * trusted: a valid signature by a key the audit was told to trust, covering the current weight
+   * files; untrusted: a valid signature by another key; unsigned: no provenance file;
+   * invalid: a signature that does not hold or does not cover the current weights.
+   */
+  provenance: 'trusted' | 'untrusted' | 'unsigned' | 'invalid';
+  /** sha256 of the signer's public key (PEM), when signed. */
+  provenanceKeyId?: string;
+  /** Why the provenance is untrusted or invalid (one line, no secrets). */
+  provenanceProblem?: string;
+  /** The trainer's white-box one-run self-audit, as recorded in privacy.json (and the provenance). */
+  selfAudit?: SelfAuditEvidence;
+}
+
+/** White-box one-run DP-SGD self-audit (docs/SCIENCE.md, "White-box self-audit"). */
+export interface SelfAuditEvidence {
+  method: 'one-run-whitebox';
+  /** Audit canaries (gradient-space), each included with probability 1/2. */
+  canaries: number;
+  /** Guesses made (the most confident in and out canaries; the rest abstain). */
+  guesses: number;
+  correct: number;
+  epsilonLowerBound: number;
+  confidence: number;
+  /** The largest bound `canaries` audit canaries could give at this confidence. */
+  ceiling: number;
+  claimedEpsilon: number;
+  /** epsilonLowerBound > claimedEpsilon. */
+  refuted: boolean;
+}
+
 export interface AuditEvidence {
   manifest: ManifestSummary;
   /** Absent in reports written before the binding was recorded: decided as unverified. */
@@ -108,4 +153,6 @@ export interface AuditEvidence {
   failures: ProbeFailure[];
   /** null when unknown (a model behind an API has no ledger we can read). */
   ledger: LedgerEvidence | null;
+  /** Verification of the DP claim (absent without a DP ledger). */
+  dpClaim?: DpClaimEvidence;
 }
