@@ -29,6 +29,28 @@ export interface PrivacyLedgerFile {
   noiseSource: 'csprng' | 'seeded';
   /** RDP epsilon over training, thinned to about 200 points, for the report chart. */
   epsilonHistory: { step: number; epsilon: number }[];
+  /** Present when trained with `--self-audit M`. */
+  selfAudit?: SelfAuditRecord;
+}
+
+/**
+ * The trainer's white-box one-run self-audit (docs/SCIENCE.md, "White-box self-audit"): M
+ * gradient-space audit canaries, each included with probability 1/2, scored from the noisy updates.
+ */
+export interface SelfAuditRecord {
+  method: 'one-run-whitebox';
+  /** Audit canaries, each included with probability 1/2 by a secret bit. */
+  canaries: number;
+  /** Guesses made (the most confident in and out canaries; the rest abstain). */
+  guesses: number;
+  correct: number;
+  epsilonLowerBound: number;
+  confidence: number;
+  /** The largest bound this many audit canaries could give at this confidence. */
+  ceiling: number;
+  claimedEpsilon: number;
+  /** epsilonLowerBound > claimedEpsilon. */
+  refuted: boolean;
 }
 
 export interface NonDpPrivacyFile {
@@ -87,6 +109,21 @@ const dpSchema = {
         required: ['step', 'epsilon'],
         additionalProperties: false,
         properties: { step: { type: 'integer', minimum: 0 }, epsilon: nonNegative },
+      },
+    },
+    selfAudit: {
+      type: 'object',
+      required: ['method', 'canaries', 'guesses', 'correct', 'epsilonLowerBound', 'confidence', 'ceiling', 'claimedEpsilon', 'refuted'],
+      properties: {
+        method: { const: 'one-run-whitebox' },
+        canaries: { type: 'integer', minimum: 1 },
+        guesses: { type: 'integer', minimum: 0 },
+        correct: { type: 'integer', minimum: 0 },
+        epsilonLowerBound: nonNegative,
+        confidence: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+        ceiling: nonNegative,
+        claimedEpsilon: nonNegative,
+        refuted: { type: 'boolean' },
       },
     },
   },

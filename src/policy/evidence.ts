@@ -3,6 +3,7 @@
  * manifest (counts and digests only: no canary text) and the DP ledger. A report carries exactly
  * this, so `gate` can re-decide later with another policy without re-probing.
  */
+import type { SelfAuditRecord } from '../accounting/privacyFile.js';
 import type { Manifest } from '../canary/types.js';
 import type { DpAuditResult, ExposureResult, ExtractionResult, MembershipResult, ProbeName } from '../../probes/types.js';
 
@@ -128,22 +129,8 @@ export interface DpClaimEvidence {
   selfAudit?: SelfAuditEvidence;
 }
 
-/** White-box one-run DP-SGD self-audit (docs/SCIENCE.md, "White-box self-audit"). */
-export interface SelfAuditEvidence {
-  method: 'one-run-whitebox';
-  /** Audit canaries (gradient-space), each included with probability 1/2. */
-  canaries: number;
-  /** Guesses made (the most confident in and out canaries; the rest abstain). */
-  guesses: number;
-  correct: number;
-  epsilonLowerBound: number;
-  confidence: number;
-  /** The largest bound `canaries` audit canaries could give at this confidence. */
-  ceiling: number;
-  claimedEpsilon: number;
-  /** epsilonLowerBound > claimedEpsilon. */
-  refuted: boolean;
-}
+/** White-box one-run DP-SGD self-audit, as the trainer recorded it (docs/SCIENCE.md, "White-box self-audit"). */
+export type SelfAuditEvidence = SelfAuditRecord;
 
 export interface AuditEvidence {
   manifest: ManifestSummary;
