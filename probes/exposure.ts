@@ -11,8 +11,11 @@
  * beyond log2(samples). On a char LM with full distributions, estimated mode instead draws
  * candidates by importance sampling guided by the model itself (secret-scoring.ts), an unbiased
  * rank estimate that stays accurate deep in the tail where a memorizing model's candidate
- * distribution is multimodal and no skew-normal fits (see estimatedExposure). Inserted canaries
- * are compared with the references (never inserted, the baseline) by a one-sided rank test.
+ * distribution is multimodal and no skew-normal fits (see estimatedExposure). Either estimate is only
+ * the point value: every sampled canary carries a confidence interval from uniform candidates, drawn
+ * adaptively until it resolves against the policy's maxBits (probes/exposure-interval.ts,
+ * docs/SCIENCE.md#exposure-intervals-and-adaptive-sampling). Inserted canaries are compared with the
+ * references (never inserted, the baseline) by a one-sided rank test.
  */
 import gammaln from '@stdlib/math-base-special-gammaln';
 import { secretSpaceFromSpec } from '../src/canary/secret-space.js';
