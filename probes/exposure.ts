@@ -29,7 +29,7 @@ import { exposureSpec } from './specs.js';
 import { exposureResultSchema } from './schemas.js';
 import { SecretScorer, type ImportanceSample, type ScoringMethod } from './secret-scoring.js';
 import { fitSkewNormal, skewNormalLogCdf, type SkewNormal } from './skew-normal.js';
-import { pointExposure, sampleUntilResolved } from './exposure-interval.js';
+import { pointExposure, sampleUntilResolved, straddles } from './exposure-interval.js';
 import type { Rng } from '../src/core/rng.js';
 import defaultPolicy from '../src/policy/default-policy.json' with { type: 'json' };
 import type { CanaryExposure, ExposureGroup, ExposureResult } from './types.js';
@@ -91,6 +91,8 @@ export interface ExposureResultDetail extends ExposureResult {
   candidatesPerCanary: number;
   /** Contexts (prefix-shared) or texts (per-text) the target scored in total. */
   modelQueries: number;
+  /** Estimated mode: the adaptive sampling plan (the policy's values in an audit). */
+  sampling?: { samples: number; maxSamples: number; maxBits: number; intervalConfidence: number };
   /** Mean exposure of a secret whose rank is uniform over R (an unmemorized canary): about 1/ln 2 = 1.44 bits. */
   randomBaselineBits: number;
   canaries: CanaryExposureDetail[];
@@ -248,7 +250,8 @@ async function estimateCanary(scorer: SecretScorer, canary: ManifestCanary, spac
   const others = o.referenceSecrets.filter((s) => s !== canary.secret);
   const referencePx = others.length > 0 ? await scorer.scoreCandidates(canary.prefix, others) : new Float64Array(0);
   const samplePx = Float64Array.from([...uniformPx, ...referencePx]);
-  const fit = fitSkewNormal(samplePx);
+  // The fit only shapes the tail beyond the samples; the first round's candidates fix it, so adaptive rounds cost no refits on 10^4 values.
+  const fit = fitSkewNormal(Float64Array.from([...uniformPx.slice(0, options.samples), ...referencePx]));
   return {
     ...common,
     ...point(estimatedExposure(samplePx, secretPx!, fit, space.log2Size)),
@@ -350,6 +353,9 @@ export async function runExposure(ctx: ProbeContext): Promise<ExposureResultDeta
     candidatesPerCanary,
     modelQueries: scorer.scored,
     randomBaselineBits: randomBaselineBits(space.log2Size),
+    ...(mode === 'estimated'
+      ? { sampling: { samples: options.samples, maxSamples: options.maxSamples, maxBits: options.maxBits, intervalConfidence: options.intervalConfidence } }
+      : {}),
     canaries: results,
     byRepetitions: groupByRepetitions(results),
     reference: { count: reference.length, ...meanMax(reference) },
@@ -376,6 +382,11 @@ export const exposureProbe: ProbeModule<ExposureResultDetail> = {
     rows.push(['expected if not memorized', '', '', fmt(r.randomBaselineBits, 3), '']);
     rows.push(['largest possible (rank 1)', '', '', '', fmt(r.spaceSizeLog2, 3)]);
     if (r.insertedVsReference) rows.push([`inserted > reference: p = ${fmt(r.insertedVsReference.pValue, 3)}`, '', '', '', '']);
+    if (r.sampling) {
+      const open = r.canaries.filter((c) => c.exposureInterval && straddles(c.exposureInterval, r.sampling!.maxBits)).length;
+      const sizes = r.canaries.map((c) => c.samples ?? 0);
+      rows.push([`sampled ${Math.min(...sizes)}-${Math.max(...sizes)} candidates; ${open} intervals straddle ${r.sampling.maxBits} bits`, '', '', '', '']);
+    }
     return rows;
   },
 };
