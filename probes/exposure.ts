@@ -224,17 +224,14 @@ async function estimateCanary(scorer: SecretScorer, canary: ManifestCanary, spac
   const uniformPx: number[] = [];
   const draw = async (count: number): Promise<number> => {
     const candidates = Array.from({ length: count }, () => space.sample(o.rng));
-    const px = await scorer.scoreCandidates(canary.prefix, candidates);
-    let atLeastAsLikely = 0;
-    px.forEach((v, j) => {
-      // The secret drawn counts itself (rank includes it) whatever rounding its re-scoring sees.
-      if (candidates[j] === canary.secret) atLeastAsLikely++;
-      else {
-        if (v <= secretPx!) atLeastAsLikely++;
-        if (o.estimator === 'skew-normal') uniformPx.push(v);
-      }
-    });
-    return atLeastAsLikely;
+    // The secret drawn counts itself (rank includes it) whatever rounding its re-scoring sees.
+    const others = candidates.filter((c) => c !== canary.secret);
+    const selfDraws = count - others.length;
+    // Importance sampling needs only the count, which prunes unlikely candidates early; the skew-normal fit needs every Px.
+    if (o.estimator === 'importance') return selfDraws + (await scorer.countAtMost(canary.prefix, others, secretPx!));
+    const px = await scorer.scoreCandidates(canary.prefix, others);
+    uniformPx.push(...px);
+    return selfDraws + px.filter((v) => v <= secretPx!).length;
   };
   const plan = { samples: options.samples, maxSamples: options.maxSamples, maxBits: options.maxBits, confidence: options.intervalConfidence, log2Size: space.log2Size };
   const { count, interval } = await sampleUntilResolved(draw, plan);

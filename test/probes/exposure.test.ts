@@ -6,6 +6,7 @@ import { checkProbeResult, runProbe } from '../../probes/common.js';
 import { mannWhitneyGreater } from '../../probes/rank-test.js';
 import { SecretScorer } from '../../probes/secret-scoring.js';
 import { FakeLm } from './helpers/fake-lm.js';
+import { Rng } from '../../src/core/rng.js';
 import { canary, contextFor, manifestOf } from './helpers/manifest.js';
 
 const threeDigits = { slots: [{ format: 'digits', params: { length: 3 } }] };
@@ -29,6 +30,21 @@ describe('candidate scoring', () => {
     expect(a.secrets[0]).toBeCloseTo(b[42]!, 9);
     expect(shared.scored).toBe(1 + 10 + 100);
     expect(separate.scored).toBe(1000);
+  });
+
+  it('counting candidates at most as perplexing as a bound prunes branches early and counts exactly', async () => {
+    const space = secretSpaceFromSpec({ slots: [{ format: 'digits', params: { length: 5 } }] });
+    const lm = new FakeLm({ memorized: [{ prefix: 'PIN ', secret: '04217', boost: 6 }] });
+    const scorer = await SecretScorer.create(lm, await lm.describe(), { method: 'prefix-shared' });
+    const rng = new Rng('count');
+    const candidates = Array.from({ length: 3000 }, () => space.sample(rng));
+    const px = await scorer.scoreCandidates('PIN ', candidates);
+    const full = scorer.scored;
+    for (const bound of [(await scorer.scoreCandidates('PIN ', ['04217']))[0]!, [...px].sort((a, b) => a - b)[300]!]) {
+      const before = scorer.scored;
+      expect(await scorer.countAtMost('PIN ', candidates, bound)).toBe(px.filter((v) => v <= bound).length);
+      expect(scorer.scored - before).toBeLessThan(full);
+    }
   });
 
   it('falls back to per-text scoring for targets without character distributions', async () => {
