@@ -11,8 +11,11 @@
  * beyond log2(samples). On a char LM with full distributions, estimated mode instead draws
  * candidates by importance sampling guided by the model itself (secret-scoring.ts), an unbiased
  * rank estimate that stays accurate deep in the tail where a memorizing model's candidate
- * distribution is multimodal and no skew-normal fits (see estimatedExposure). Inserted canaries
- * are compared with the references (never inserted, the baseline) by a one-sided rank test.
+ * distribution is multimodal and no skew-normal fits (see estimatedExposure). Either estimate is only
+ * the point value: every sampled canary carries a confidence interval from uniform candidates, drawn
+ * adaptively until it resolves against the policy's maxBits (probes/exposure-interval.ts,
+ * docs/SCIENCE.md#exposure-intervals-and-adaptive-sampling). Inserted canaries are compared with the
+ * references (never inserted, the baseline) by a one-sided rank test.
  */
 import gammaln from '@stdlib/math-base-special-gammaln';
 import { secretSpaceFromSpec } from '../src/canary/secret-space.js';
@@ -26,6 +29,9 @@ import { exposureSpec } from './specs.js';
 import { exposureResultSchema } from './schemas.js';
 import { SecretScorer, type ImportanceSample, type ScoringMethod } from './secret-scoring.js';
 import { fitSkewNormal, skewNormalLogCdf, type SkewNormal } from './skew-normal.js';
+import { pointExposure, sampleUntilResolved, straddles } from './exposure-interval.js';
+import type { Rng } from '../src/core/rng.js';
+import defaultPolicy from '../src/policy/default-policy.json' with { type: 'json' };
 import type { CanaryExposure, ExposureGroup, ExposureResult } from './types.js';
 
 export type ExposureMode = 'auto' | 'exact' | 'estimated';
@@ -40,17 +46,36 @@ export interface ExposureOptions {
   scoring: ScoringMethod | 'auto';
   /** Estimated mode: importance sampling (needs character distributions) or the skew-normal fit. */
   estimator: ExposureEstimator;
+  /** The policy's exposure threshold: sampling continues while a canary's interval straddles it. */
+  maxBits: number;
+  /** Budget of uniform candidates per canary for adaptive sampling. */
+  maxSamples: number;
+  /** Confidence of each canary's exposure interval. */
+  intervalConfidence: number;
 }
 
 /** Largest space auto mode enumerates when each candidate costs a separate scored text. */
 export const PER_TEXT_EXACT_MAX = 10_000;
 
-export const defaultExposureOptions: ExposureOptions = { mode: 'auto', maxExact: 1_000_000, samples: 2000, scoring: 'auto', estimator: 'auto' };
+export const defaultExposureOptions: ExposureOptions = {
+  mode: 'auto',
+  maxExact: 1_000_000,
+  samples: defaultPolicy.exposure.samples,
+  scoring: 'auto',
+  estimator: 'auto',
+  maxBits: defaultPolicy.exposure.maxBits,
+  maxSamples: defaultPolicy.exposure.maxSamples,
+  intervalConfidence: defaultPolicy.exposure.intervalConfidence,
+};
 
 /** Per-canary result with the extras of estimated mode. */
 export interface CanaryExposureDetail extends CanaryExposure {
   /** Estimated mode: how the rank was estimated. */
   estimator?: 'importance' | 'skew-normal';
+  /** Estimated mode: uniform candidates scored at least as likely as the secret (of `samples`), from which the interval comes. */
+  samplesAtLeastAsLikely?: number;
+  /** Estimated mode: the estimator's own rank estimate (the point exposure is it, kept inside the interval). */
+  estimatorRank?: number;
   /** Estimated mode: the sampling estimate log2 N - log2(1 + #{samples with Px <= Px(s)}), capped at log2 N. */
   interpolatedExposureBits?: number;
   /** Estimated mode: -log2 CDF of the whole-sample skew-normal fit (the paper's extrapolation, for comparison). */
@@ -66,6 +91,8 @@ export interface ExposureResultDetail extends ExposureResult {
   candidatesPerCanary: number;
   /** Contexts (prefix-shared) or texts (per-text) the target scored in total. */
   modelQueries: number;
+  /** Estimated mode: the adaptive sampling plan (the policy's values in an audit). */
+  sampling?: { samples: number; maxSamples: number; maxBits: number; intervalConfidence: number };
   /** Mean exposure of a secret whose rank is uniform over R (an unmemorized canary): about 1/ln 2 = 1.44 bits. */
   randomBaselineBits: number;
   canaries: CanaryExposureDetail[];
@@ -177,8 +204,67 @@ function meanMax(bits: number[]): { meanExposureBits: number; maxExposureBits: n
 
 // ---- the probe ----------------------------------------------------------------------------------
 
-function readOptions(raw: Record<string, unknown>): ExposureOptions {
+type EstimatedFields = Omit<CanaryExposureDetail, 'id' | 'role' | 'repetitions'>;
+
+interface EstimateInputs {
+  estimator: 'importance' | 'skew-normal';
+  options: ExposureOptions;
+  referenceSecrets: readonly string[];
+  rng: Rng;
+}
+
+/**
+ * One canary in estimated mode: uniform candidates, drawn adaptively until the interval resolves
+ * against maxBits, give the interval (probes/exposure-interval.ts, docs/SCIENCE.md#exposure-intervals-and-adaptive-sampling);
+ * the estimator (importance sampling or the skew-normal tail) gives the point inside it.
+ */
+async function estimateCanary(scorer: SecretScorer, canary: ManifestCanary, space: SecretSpace, o: EstimateInputs): Promise<EstimatedFields> {
+  const { options } = o;
+  const [secretPx] = await scorer.scoreCandidates(canary.prefix, [canary.secret]);
+  const uniformPx: number[] = [];
+  const draw = async (count: number): Promise<number> => {
+    const candidates = Array.from({ length: count }, () => space.sample(o.rng));
+    // The secret drawn counts itself (rank includes it) whatever rounding its re-scoring sees.
+    const others = candidates.filter((c) => c !== canary.secret);
+    const selfDraws = count - others.length;
+    // Importance sampling needs only the count, which prunes unlikely candidates early; the skew-normal fit needs every Px.
+    if (o.estimator === 'importance') return selfDraws + (await scorer.countAtMost(canary.prefix, others, secretPx!));
+    const px = await scorer.scoreCandidates(canary.prefix, others);
+    uniformPx.push(...px);
+    return selfDraws + px.filter((v) => v <= secretPx!).length;
+  };
+  const plan = { samples: options.samples, maxSamples: options.maxSamples, maxBits: options.maxBits, confidence: options.intervalConfidence, log2Size: space.log2Size };
+  const { count, interval } = await sampleUntilResolved(draw, plan);
+  const point = (estimate: { exposureBits: number; log2Rank: number }) => {
+    const exposureBits = pointExposure(estimate.exposureBits, count, interval, space.log2Size);
+    return { exposureBits, rank: 2 ** (space.log2Size - exposureBits), estimatorRank: 2 ** estimate.log2Rank };
+  };
+  const common = { method: 'estimated' as const, logPerplexity: secretPx!, exposureInterval: interval, samples: count.samples, samplesAtLeastAsLikely: count.atLeastAsLikely };
+  if (o.estimator === 'importance') {
+    const sample = await scorer.sampleSpace(canary.prefix, space, options.samples, o.rng.fork('importance'));
+    return { ...common, ...point(importanceExposure(sample, canary.secret, secretPx!, space.log2Size)), estimator: 'importance' };
+  }
+  const others = o.referenceSecrets.filter((s) => s !== canary.secret);
+  const referencePx = others.length > 0 ? await scorer.scoreCandidates(canary.prefix, others) : new Float64Array(0);
+  const samplePx = Float64Array.from([...uniformPx, ...referencePx]);
+  // The fit only shapes the tail beyond the samples; the first round's candidates fix it, so adaptive rounds cost no refits on 10^4 values.
+  const fit = fitSkewNormal(Float64Array.from([...uniformPx.slice(0, options.samples), ...referencePx]));
   return {
+    ...common,
+    ...point(estimatedExposure(samplePx, secretPx!, fit, space.log2Size)),
+    estimator: 'skew-normal',
+    interpolatedExposureBits: interpolatedExposure(samplePx, secretPx!),
+    skewNormalExposureBits: skewNormalExposure(fit, secretPx!, space.log2Size),
+    fit,
+  };
+}
+
+function readOptions(raw: Record<string, unknown>): ExposureOptions {
+  const num = (name: 'maxBits' | 'maxSamples' | 'intervalConfidence'): number => (raw[name] as number | undefined) ?? defaultExposureOptions[name];
+  return {
+    maxBits: num('maxBits'),
+    maxSamples: num('maxSamples'),
+    intervalConfidence: num('intervalConfidence'),
     mode: (raw.mode as ExposureMode | undefined) ?? defaultExposureOptions.mode,
     maxExact: (raw.maxExact as number | undefined) ?? defaultExposureOptions.maxExact,
     samples: (raw.samples as number | undefined) ?? defaultExposureOptions.samples,
@@ -238,7 +324,8 @@ export async function runExposure(ctx: ProbeContext): Promise<ExposureResultDeta
       members.forEach((i, j) => {
         const px = secrets[j]!;
         const rank = exactRank(all, px);
-        exact[i] = { ...base(canaries[i]!), exposureBits: exposureFromRank(space.log2Size, rank), method: 'exact', rank, logPerplexity: px };
+        const bits = exposureFromRank(space.log2Size, rank);
+        exact[i] = { ...base(canaries[i]!), exposureBits: bits, method: 'exact', rank, logPerplexity: px, exposureInterval: { lower: bits, upper: bits, confidence: 1 } };
       });
       done += members.length;
     }
@@ -247,36 +334,9 @@ export async function runExposure(ctx: ProbeContext): Promise<ExposureResultDeta
 
   for (const [i, canary] of mode === 'estimated' ? canaries.entries() : []) {
     ctx.progress.update(`exposure: canary ${i + 1}/${canaries.length}`);
-    const rng = ctx.rng.fork(`canary/${canary.id}`);
-    if (estimator === 'importance') {
-      const [secretPx] = await scorer.scoreCandidates(canary.prefix, [canary.secret]);
-      const sample: ImportanceSample = await scorer.sampleSpace(canary.prefix, space, options.samples, rng);
-      const { exposureBits, log2Rank } = importanceExposure(sample, canary.secret, secretPx!, space.log2Size);
-      candidatesPerCanary = options.samples;
-      results.push({ ...base(canary), exposureBits, method: 'estimated', estimator: 'importance', rank: 2 ** log2Rank, logPerplexity: secretPx! });
-      continue;
-    }
-    const candidates: string[] = [];
-    for (let k = 0; k < options.samples; k++) candidates.push(space.sample(rng));
-    candidates.push(...referenceSecrets);
-    const others = candidates.filter((c) => c !== canary.secret);
-    candidatesPerCanary = Math.max(candidatesPerCanary, others.length);
-    const px = await scorer.scoreCandidates(canary.prefix, [canary.secret, ...others]);
-    const secretPx = px[0]!;
-    const samplePx = px.subarray(1);
-    const fit = fitSkewNormal(samplePx);
-    const { exposureBits, log2Rank } = estimatedExposure(samplePx, secretPx, fit, space.log2Size);
-    results.push({
-      ...base(canary),
-      exposureBits,
-      method: 'estimated',
-      estimator: 'skew-normal',
-      rank: 2 ** log2Rank,
-      logPerplexity: secretPx,
-      interpolatedExposureBits: interpolatedExposure(samplePx, secretPx),
-      skewNormalExposureBits: skewNormalExposure(fit, secretPx, space.log2Size),
-      fit,
-    });
+    const estimated = await estimateCanary(scorer, canary, space, { estimator, options, referenceSecrets, rng: ctx.rng.fork(`canary/${canary.id}`) });
+    candidatesPerCanary = Math.max(candidatesPerCanary, estimated.samples ?? 0);
+    results.push({ ...base(canary), ...estimated });
   }
   ctx.progress.done();
 
@@ -290,6 +350,9 @@ export async function runExposure(ctx: ProbeContext): Promise<ExposureResultDeta
     candidatesPerCanary,
     modelQueries: scorer.scored,
     randomBaselineBits: randomBaselineBits(space.log2Size),
+    ...(mode === 'estimated'
+      ? { sampling: { samples: options.samples, maxSamples: options.maxSamples, maxBits: options.maxBits, intervalConfidence: options.intervalConfidence } }
+      : {}),
     canaries: results,
     byRepetitions: groupByRepetitions(results),
     reference: { count: reference.length, ...meanMax(reference) },
@@ -316,6 +379,11 @@ export const exposureProbe: ProbeModule<ExposureResultDetail> = {
     rows.push(['expected if not memorized', '', '', fmt(r.randomBaselineBits, 3), '']);
     rows.push(['largest possible (rank 1)', '', '', '', fmt(r.spaceSizeLog2, 3)]);
     if (r.insertedVsReference) rows.push([`inserted > reference: p = ${fmt(r.insertedVsReference.pValue, 3)}`, '', '', '', '']);
+    if (r.sampling) {
+      const open = r.canaries.filter((c) => c.exposureInterval && straddles(c.exposureInterval, r.sampling!.maxBits)).length;
+      const sizes = r.canaries.map((c) => c.samples ?? 0);
+      rows.push([`sampled ${Math.min(...sizes)}-${Math.max(...sizes)} candidates; ${open} intervals straddle ${r.sampling.maxBits} bits`, '', '', '', '']);
+    }
     return rows;
   },
 };

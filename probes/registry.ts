@@ -58,6 +58,26 @@ export interface ProbeOptionSpec {
   /** Range rule for numbers (integer, bounds), enforced with a one-line error. */
   rule?: NumberRule;
   choices?: readonly string[];
+  /** How the option bears on the evidence the policy asks for: in `audit` it may only make the run stricter (src/report/probe-options.ts). */
+  policy?: PolicyBinding;
+}
+
+/**
+ * An option's baseline in `audit` and which values are stricter than it. The baseline is the
+ * policy's value at `field` (1 - it with `complement`), else the option's default.
+ */
+export interface PolicyBinding {
+  /** Dotted path into the policy, e.g. "exposure.samples". */
+  field?: string;
+  complement?: boolean;
+  /**
+   * higher / lower: numbers at or beyond the baseline in that direction; superset: a comma-separated
+   * list containing every baseline item (left to the probe's own default, which runs all, when not given);
+   * fixed: the baseline only (no baseline: the option cannot be set in an audit).
+   */
+  stricter: 'higher' | 'lower' | 'superset' | 'fixed';
+  /** Why a fixed option cannot be changed, for the error line. */
+  why?: string;
 }
 
 export const probes: ProbeModule[] = [exposureProbe, extractionProbe, membershipProbe, dpAuditProbe];

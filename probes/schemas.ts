@@ -63,6 +63,7 @@ export const exposureResultSchema: JsonSchema = {
             properties: { lower: { type: 'number', minimum: 0 }, upper: { type: 'number', minimum: 0 }, confidence: { type: 'number', minimum: 0, maximum: 1 } },
           },
           samples: { type: 'integer', minimum: 0 },
+          samplesAtLeastAsLikely: { type: 'integer', minimum: 0 },
         },
       },
     },

@@ -154,6 +154,21 @@ export class SecretScorer {
   }
 
   /**
+   * How many candidates have Px <= maxPx after `prefix`. With shared prefixes a branch is dropped as
+   * soon as its Px exceeds maxPx, so candidates far less likely than the bound cost one or two
+   * contexts instead of one per character.
+   */
+  async countAtMost(prefix: string, candidates: readonly string[], maxPx: number): Promise<number> {
+    if (this.method === 'prefix-shared' && this.covers(candidates)) {
+      let count = 0;
+      await this.walk(prefix, [buildTrie(candidates)], () => count++, maxPx);
+      return count;
+    }
+    const px = await this.scoreCandidates(prefix, candidates);
+    return px.filter((v) => v <= maxPx).length;
+  }
+
+  /**
    * Px of every secret of the space after `prefix` (one value per slot combination), and the Px of
    * each of `secrets` among them (the very values they are ranked with). Canaries sharing a prefix
    * share one enumeration.
@@ -295,10 +310,12 @@ export class SecretScorer {
    * Walks the trie of slot tries depth-first in batches: each state whose node has children needs
    * the distribution after prefix + its text; identical texts in a batch share one context.
    */
-  private async walk(prefix: string, slots: CharTrie[], onLeaf: (state: WalkState, id: number) => void): Promise<void> {
+  private async walk(prefix: string, slots: CharTrie[], onLeaf: (state: WalkState, id: number) => void, maxPx = Infinity): Promise<void> {
     const last = slots.length - 1;
     const pending: WalkState[] = [];
     const settle = (state: WalkState): void => {
+      // Px only grows along a path (every log-probability is <= 0): nothing below exceeds-then-returns.
+      if (-state.logp > maxPx) return;
       for (const id of state.node.ends) {
         if (state.slot === last) onLeaf(state, id);
         else settle({ text: state.text, logp: state.logp, slot: state.slot + 1, node: slots[state.slot + 1]! });

@@ -7,6 +7,7 @@
 import type { ProbeName } from './types.js';
 import type { ProbeOptionSpec } from './registry.js';
 import type { AttackName } from './membership/attacks.js';
+import defaultPolicy from '../src/policy/default-policy.json' with { type: 'json' };
 
 export interface ProbeSpec {
   name: ProbeName;
@@ -31,7 +32,7 @@ export const attackNames: readonly AttackName[] = [
 export const attackOptionSpecs: readonly ProbeOptionSpec[] = [
   { name: 'minK', type: 'number', describe: 'Fraction k of lowest-probability tokens for Min-K% and Min-K%++', default: 0.2, rule: { min: 0, minExclusive: true, max: 1 } },
   { name: 'reference', type: 'string', describe: 'Reference model (a target) for the reference attack: target score minus reference score' },
-  { name: 'shadows', type: 'number', describe: 'Shadow models for LiRA (even; 0 = no LiRA)', default: 0, rule: { integer: true, min: 0 } },
+  { name: 'shadows', type: 'number', describe: 'Shadow models for LiRA (even; 0 = no LiRA)', default: 0, rule: { integer: true, min: 0 }, policy: { stricter: 'higher' } },
   { name: 'workers', type: 'number', describe: 'Worker threads training shadow models', default: 1, rule: { integer: true, min: 1 } },
   { name: 'shadowCache', type: 'string', describe: 'Folder caching trained shadow models (a rerun reuses them)', default: '.memaudit/shadows' },
   { name: 'shadowConfig', type: 'string', describe: "JSON file with the shadow models' training configuration (default: the target model's own, from its memaudit.json)" },
@@ -49,11 +50,42 @@ export const populationOptionSpecs: readonly ProbeOptionSpec[] = [
 
 export const exposureSpec: ProbeSpec = {
   name: 'exposure',
-  describe: 'Exposure (bits) of every canary: exact over small secret spaces, skew-normal extrapolation over large ones',
+  describe: 'Exposure (bits) of every canary: exact over small secret spaces, a confidence interval from adaptive sampling over large ones',
   options: [
     { name: 'mode', type: 'string', choices: ['auto', 'exact', 'estimated'], default: 'auto', describe: 'exact enumerates the secret space; estimated samples candidates; auto picks exact up to --max-exact (10000 without prefix sharing)' },
     { name: 'maxExact', type: 'number', rule: { integer: true, min: 1 }, default: 1_000_000, describe: 'Largest secret space enumerated exactly' },
-    { name: 'samples', type: 'number', rule: { integer: true, min: 10 }, default: 2000, describe: 'Candidates sampled per canary in estimated mode (plus the reference secrets)' },
+    {
+      name: 'samples',
+      type: 'number',
+      rule: { integer: true, min: 10 },
+      default: defaultPolicy.exposure.samples,
+      describe: 'Uniform candidates sampled per canary at first in estimated mode (and the importance sample size)',
+      policy: { field: 'exposure.samples', stricter: 'higher' },
+    },
+    {
+      name: 'maxSamples',
+      type: 'number',
+      rule: { integer: true, min: 10 },
+      default: defaultPolicy.exposure.maxSamples,
+      describe: 'Budget per canary: candidates are doubled while its exposure interval straddles --max-bits',
+      policy: { field: 'exposure.maxSamples', stricter: 'higher' },
+    },
+    {
+      name: 'intervalConfidence',
+      type: 'number',
+      rule: { min: 0, minExclusive: true, max: 1, maxExclusive: true },
+      default: defaultPolicy.exposure.intervalConfidence,
+      describe: 'Confidence of each canary\'s exposure interval (estimated mode)',
+      policy: { field: 'exposure.intervalConfidence', stricter: 'higher' },
+    },
+    {
+      name: 'maxBits',
+      type: 'number',
+      rule: { min: 0 },
+      default: defaultPolicy.exposure.maxBits,
+      describe: 'Exposure threshold the intervals must resolve against (the policy\'s exposure.maxBits)',
+      policy: { field: 'exposure.maxBits', stricter: 'fixed', why: 'the verdict judges exposure against it' },
+    },
     {
       name: 'estimator',
       type: 'string',
@@ -69,7 +101,14 @@ export const extractionSpec: ProbeSpec = {
   name: 'extraction',
   describe: 'Targeted extraction (greedy and beam from each canary prefix) and untargeted sampling scanned for PHI identifiers',
   options: [
-    { name: 'beamWidth', type: 'number', rule: { integer: true, min: 1, max: 256 }, default: 5, describe: 'Beam width of targeted extraction (the guesses an attacker gets)' },
+    {
+      name: 'beamWidth',
+      type: 'number',
+      rule: { integer: true, min: 1, max: 256 },
+      default: 5,
+      describe: 'Beam width of targeted extraction (the guesses an attacker gets)',
+      policy: { stricter: 'higher' },
+    },
     { name: 'samples', type: 'number', rule: { integer: true, min: 0 }, default: 100, describe: 'Untargeted generations to sample (0: skip untargeted extraction)' },
     { name: 'sampleLength', type: 'number', rule: { integer: true, min: 1 }, default: 200, describe: 'Maximum tokens per untargeted generation' },
     { name: 'temperature', type: 'number', rule: { min: 0, minExclusive: true }, default: 1, describe: 'Sampling temperature of untargeted generations' },
@@ -89,7 +128,12 @@ export const membershipSpec: ProbeSpec = {
   describe: 'Membership inference (loss, zlib, Min-K%, Min-K%++, reference, LiRA): AUC and TPR at 0.1%/1%/10% FPR',
   options: [
     ...populationOptionSpecs,
-    { name: 'attacks', type: 'string', describe: 'Comma-separated attacks to run (default: every one the target and flags allow)' },
+    {
+      name: 'attacks',
+      type: 'string',
+      describe: 'Comma-separated attacks to run (default: every one the target and flags allow)',
+      policy: { field: 'membership.attacks', stricter: 'superset' },
+    },
     ...attackOptionSpecs,
     { name: 'bootstrap', type: 'number', describe: 'Bootstrap resamples for the confidence intervals (0 = none)', default: 200, rule: { integer: true, min: 0 } },
   ],
@@ -102,9 +146,28 @@ export const dpAuditSpec: ProbeSpec = {
     { name: 'method', type: 'string', describe: 'Bound: one-run (bernoulli manifests) or clopper-pearson; auto picks by the manifest mode', default: 'auto', choices: ['auto', 'one-run', 'clopper-pearson'] },
     { name: 'thresholdStrategy', type: 'string', describe: 'Clopper-Pearson threshold choice: Bonferroni over all thresholds, or a split sample', default: 'bonferroni', choices: ['bonferroni', 'split'] },
     { name: 'attack', type: 'string', describe: 'Membership attack whose scores are audited', default: 'loss', choices: attackNames },
-    { name: 'confidence', type: 'number', describe: 'Confidence of the lower bound', default: 0.95, rule: { min: 0, minExclusive: true, max: 1, maxExclusive: true } },
-    { name: 'delta', type: 'number', describe: "DP delta of the claim (default: privacy.json's, else 1e-5)", rule: { min: 0, max: 1, maxExclusive: true } },
-    { name: 'claimedEpsilon', type: 'number', describe: "Epsilon to test (default: the model directory's privacy.json)", rule: { min: 0 } },
+    {
+      name: 'confidence',
+      type: 'number',
+      describe: 'Confidence of the lower bound',
+      default: 0.95,
+      rule: { min: 0, minExclusive: true, max: 1, maxExclusive: true },
+      policy: { field: 'alpha', complement: true, stricter: 'higher' },
+    },
+    {
+      name: 'delta',
+      type: 'number',
+      describe: "DP delta of the claim (default: privacy.json's, else 1e-5)",
+      rule: { min: 0, max: 1, maxExclusive: true },
+      policy: { stricter: 'fixed', why: "an audit tests the model's own DP claim, from its privacy.json" },
+    },
+    {
+      name: 'claimedEpsilon',
+      type: 'number',
+      describe: "Epsilon to test (default: the model directory's privacy.json)",
+      rule: { min: 0 },
+      policy: { stricter: 'fixed', why: "an audit tests the model's own DP claim, from its privacy.json" },
+    },
     { name: 'repetitions', type: 'number', describe: 'Audit the canaries inserted this many times (default: the smallest count); the bound is per record by group privacy', rule: { integer: true, min: 1 } },
     ...attackOptionSpecs,
   ],

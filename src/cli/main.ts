@@ -8,6 +8,7 @@ import { ExitCode } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
 import { resolveCommands, type AnyCommand } from './commands.js';
 import { globalOptions, type GlobalArgs } from './context.js';
+import { probeOptionsHint } from './probe.js';
 
 /**
  * The command yargs will run: the first positional word, read with yargs' own parser and the
@@ -39,7 +40,7 @@ export function buildCli(argv: string[], commands: AnyCommand[]) {
       // One line, exit 2: yargs' message for bad usage, or the UsageError a coerce function threw.
       const line = (error?.message ?? message ?? 'bad usage').split('\n')[0];
       const command = argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
-      process.stderr.write(`memaudit${command ? ' ' + command : ''}: ${line} (see --help)\n`);
+      process.stderr.write(`memaudit${command ? ' ' + command : ''}: ${line}${probeOptionsHint(argv, line)} (see --help)\n`);
       process.exitCode = ExitCode.usage;
       throw new CliUsageFailure();
     });

@@ -36,6 +36,13 @@ function addProbeOption<T>(y: Argv<T>, spec: ProbeOptionSpec): Argv<T> {
   return y.option(flag, { type: 'string', ...(spec.choices ? { choices: spec.choices } : {}), describe: spec.describe + shown });
 }
 
+/** For an unknown flag of `memaudit probe <name>`: the probe's own options, so a misspelling shows what was meant. */
+export function probeOptionsHint(argv: readonly string[], message: string): string {
+  const spec = argv[0] === 'probe' ? probeSpecs.find((s) => s.name === argv[1]) : undefined;
+  if (!spec || !/^Unknown argument/.test(message)) return '';
+  return `; probe ${spec.name} options: ${spec.options.map((o) => '--' + kebab(o.name)).join(', ')}`;
+}
+
 function probeSubcommand(spec: ProbeSpec): CommandModule<GlobalArgs, ProbeArgs> {
   return {
     command: spec.name,

@@ -7,7 +7,7 @@ import { decide, type Verdict } from '../policy/verdict.js';
 import type { TargetDescriptor } from '../targets/target.js';
 import { reasonRows, show } from './document.js';
 import { reportSchema } from './schema.js';
-import type { Report } from './types.js';
+import type { ProbeOptionsUsed, Report } from './types.js';
 
 export interface ReportInput extends AuditEvidence {
   target: TargetDescriptor;
@@ -15,6 +15,7 @@ export interface ReportInput extends AuditEvidence {
   seed: string;
   startedAt: string;
   finishedAt: string;
+  probeOptions?: ProbeOptionsUsed;
 }
 
 /** Decides the verdict and assembles the report (validated against its schema: a bug if not). */
@@ -34,6 +35,7 @@ export function buildReport(input: ReportInput, policy: LoadedPolicy): { report:
     finishedAt: input.finishedAt,
     target: input.target,
     ...evidence,
+    ...(input.probeOptions ? { probeOptions: input.probeOptions } : {}),
     policy: policy.policy,
     verdict: recorded,
   };

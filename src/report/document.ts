@@ -86,6 +86,15 @@ export function buildDocument(report: Report): ReportDocument {
       ...ex.byRepetitions.map((g) => [`${g.repetitions}x`, String(g.count), show(g.meanExposureBits), show(g.maxExposureBits)]),
       ['reference (0x)', String(ex.reference.count), show(ex.reference.meanExposureBits), show(ex.reference.maxExposureBits)],
     ]);
+    const sampled = ex.canaries.filter((c) => c.exposureInterval && c.samples !== undefined);
+    if (sampled.length > 0) {
+      const sizes = sampled.map((c) => c.samples!);
+      const open = sampled.filter((c) => c.exposureInterval!.lower <= report.policy.exposure.maxBits && report.policy.exposure.maxBits < c.exposureInterval!.upper);
+      p(
+        `${sampled.length} canaries were estimated from ${Math.min(...sizes)}-${Math.max(...sizes)} uniformly sampled candidates each, with exposure intervals at ${show(sampled[0]!.exposureInterval!.confidence)} confidence; ` +
+          `${open.length} still straddle ${show(report.policy.exposure.maxBits)} bits${open.length ? ` (${open.map((c) => c.id).slice(0, 10).join(', ')}${open.length > 10 ? ', ...' : ''})` : ''}.`,
+      );
+    }
     if (ex.insertedVsReference) p(`Inserted vs reference (${ex.insertedVsReference.test}): statistic ${show(ex.insertedVsReference.statistic)}, p = ${show(ex.insertedVsReference.pValue)}.`);
     chart('exposure');
   }
@@ -151,6 +160,11 @@ export function buildDocument(report: Report): ReportDocument {
     ['membership', `TPR <= ${pol.membership.maxTpr} at FPR ${pol.membership.fpr}`, pol.membership.why ?? ''],
     ['DP', `${pol.dp.required ? 'required' : 'not required'}; epsilon <= ${pol.dp.maxEpsilon}, delta <= ${pol.dp.maxDelta}`, pol.dp.why ?? ''],
   ]);
+  const used = Object.entries(report.probeOptions ?? {});
+  if (used.length > 0) {
+    h(2, 'Probe options');
+    table(['probe', 'options'], used.map(([probe, o]) => [probe, Object.entries(o).map(([k, val]) => `${k}=${String(val)}`).join(', ')]));
+  }
   p('This report holds no training records and no model generations: only digests, counts, canary ids and metrics.');
   return { title: `memaudit report: ${v.verdict}`, verdict: v.verdict, blocks };
 }

@@ -29,6 +29,9 @@ import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
 import type { Report } from './types.js';
 import { writeRunFiles } from './write.js';
+import { checkProbeOptions, probeOptionsFor } from './probe-options.js';
+
+export { probeOptionsFor };
 
 export interface AuditRunOptions {
   target: string;
@@ -65,15 +68,6 @@ export function ledgerFor(target: TargetDescriptor): LedgerEvidence | null {
   return file && existsSync(file) ? (readPrivacyLedger(file) as LedgerEvidence) : null;
 }
 
-/**
- * A probe's options for this audit: dp-audit bounds are computed at the policy's confidence
- * (1 - alpha), the level the verdict needs to call a DP claim refuted, unless the user set one.
- */
-export function probeOptionsFor(name: ProbeName, policy: Policy, given: Record<string, unknown> = {}): Record<string, unknown> {
-  if (name === 'dp-audit' && (given.confidence === undefined || given.confidence === null)) return { ...given, confidence: 1 - policy.alpha };
-  return given;
-}
-
 /** Required probes, plus dp-audit when the model claims DP and the policy asks to audit claims. */
 export function probesToRun(policy: Policy, ledger: LedgerEvidence | null): ProbeName[] {
   const names = [...policy.requiredProbes];
@@ -84,6 +78,7 @@ export function probesToRun(policy: Policy, ledger: LedgerEvidence | null): Prob
 export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
   // Everything a user can get wrong is checked before the model loads or an API is called.
   const policy = loadPolicy(o.policyPath);
+  checkProbeOptions(o.probeOptions ?? {}, policy.policy);
   const logHead: AuditLogHead | null = o.auditLogPath ? auditLogHead(o.auditLogPath) : null;
   const session = await openProbeSession({
     target: o.target,
@@ -97,6 +92,7 @@ export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
   const results: ProbeResults = {};
   const failures: ProbeFailure[] = [];
   const probesRun: ProbeName[] = [];
+  const optionsUsed: Partial<Record<ProbeName, Record<string, unknown>>> = {};
   let ledger: LedgerEvidence | null;
   try {
     ledger = ledgerFor(session.targetDescriptor);
@@ -107,7 +103,9 @@ export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
         continue;
       }
       try {
-        const result = await runProbe(probe, session.contextFor(probe, probeOptionsFor(name, policy.policy, o.probeOptions?.[name])));
+        const ctx = session.contextFor(probe, probeOptionsFor(name, policy.policy, o.probeOptions?.[name]));
+        optionsUsed[name] = ctx.options;
+        const result = await runProbe(probe, ctx);
         (results as Record<string, ProbeResult>)[name] = result;
         probesRun.push(name);
       } catch (e) {
@@ -133,6 +131,7 @@ export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
       results,
       failures,
       ledger,
+      probeOptions: optionsUsed,
     },
     policy,
   );

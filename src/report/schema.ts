@@ -136,6 +136,12 @@ export const reportSchema: JsonSchema = {
       },
     },
     ledger,
+    // Optional: the options each probe ran with (policy values and stricter user options; absent in older reports).
+    probeOptions: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(Object.keys(probeResultSchemas).map((name) => [name, { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } }])),
+    },
     policy: policyBody,
     verdict: {
       type: 'object',

@@ -265,10 +265,10 @@ describe('review fixes', () => {
     expect(decide(e, loose).verdict).toBe('PHI');
   });
 
-  it('F4: audit runs dp-audit at 1 - alpha unless the user chose a confidence', () => {
+  it('F4: audit runs dp-audit at 1 - alpha unless the user chose a higher confidence', () => {
     expect(probeOptionsFor('dp-audit', policy.policy, {})).toEqual({ confidence: 0.999 });
-    expect(probeOptionsFor('dp-audit', policy.policy, { confidence: '0.99', method: 'one-run' })).toEqual({ confidence: '0.99', method: 'one-run' });
-    expect(probeOptionsFor('exposure', policy.policy, { samples: 10 })).toEqual({ samples: 10 });
+    expect(probeOptionsFor('dp-audit', policy.policy, { confidence: '0.9999', method: 'one-run' })).toEqual({ confidence: 0.9999, method: 'one-run' });
+    expect(() => probeOptionsFor('dp-audit', policy.policy, { confidence: '0.99' })).toThrow(/1 - alpha = 0.999/);
   });
 
   function estimated(bitsOf: (i: number) => number, estimator: 'importance' | 'skew-normal' | undefined, samples: number | undefined) {

@@ -6,6 +6,7 @@ import { checkProbeResult, runProbe } from '../../probes/common.js';
 import { mannWhitneyGreater } from '../../probes/rank-test.js';
 import { SecretScorer } from '../../probes/secret-scoring.js';
 import { FakeLm } from './helpers/fake-lm.js';
+import { Rng } from '../../src/core/rng.js';
 import { canary, contextFor, manifestOf } from './helpers/manifest.js';
 
 const threeDigits = { slots: [{ format: 'digits', params: { length: 3 } }] };
@@ -29,6 +30,21 @@ describe('candidate scoring', () => {
     expect(a.secrets[0]).toBeCloseTo(b[42]!, 9);
     expect(shared.scored).toBe(1 + 10 + 100);
     expect(separate.scored).toBe(1000);
+  });
+
+  it('counting candidates at most as perplexing as a bound prunes branches early and counts exactly', async () => {
+    const space = secretSpaceFromSpec({ slots: [{ format: 'digits', params: { length: 5 } }] });
+    const lm = new FakeLm({ memorized: [{ prefix: 'PIN ', secret: '04217', boost: 6 }] });
+    const scorer = await SecretScorer.create(lm, await lm.describe(), { method: 'prefix-shared' });
+    const rng = new Rng('count');
+    const candidates = Array.from({ length: 3000 }, () => space.sample(rng));
+    const px = await scorer.scoreCandidates('PIN ', candidates);
+    const full = scorer.scored;
+    for (const bound of [(await scorer.scoreCandidates('PIN ', ['04217']))[0]!, [...px].sort((a, b) => a - b)[300]!]) {
+      const before = scorer.scored;
+      expect(await scorer.countAtMost('PIN ', candidates, bound)).toBe(px.filter((v) => v <= bound).length);
+      expect(scorer.scored - before).toBeLessThan(full);
+    }
   });
 
   it('falls back to per-text scoring for targets without character distributions', async () => {
@@ -107,18 +123,57 @@ describe('exposure probe on an in-test LM', () => {
     expect(r.modelQueries).toBe(1111);
   });
 
-  it('estimated and exact exposure agree within 1 bit', async () => {
+  it('estimated and exact exposure agree within 1 bit, and the interval holds the exact value', async () => {
     const exact = await runExposure(await contextFor(exposureProbe, lm(), manifest, { mode: 'exact' }));
+    for (const c of exact.canaries) expect(c.exposureInterval).toEqual({ lower: c.exposureBits, upper: c.exposureBits, confidence: 1 });
     for (const estimator of ['importance', 'skew-normal']) {
-      const est = await runExposure(await contextFor(exposureProbe, lm(), manifest, { mode: 'estimated', estimator, samples: 1000 }));
+      // No adaptive rounds here (maxSamples = samples): the estimators are compared at a fixed sample size.
+      const est = await runExposure(await contextFor(exposureProbe, lm(), manifest, { mode: 'estimated', estimator, samples: 1000, maxSamples: 1000 }));
       expect(est.mode).toBe('estimated');
       for (const c of exact.canaries) {
         const e = est.canaries.find((x) => x.id === c.id)!;
         expect(e.method).toBe('estimated');
         expect(e.estimator).toBe(estimator);
-        expect(Math.abs(e.exposureBits - c.exposureBits), `canary ${c.id}: exact ${c.exposureBits}, ${estimator} ${e.exposureBits}`).toBeLessThan(1);
+        expect(e.samples).toBe(1000);
+        expect(e.exposureInterval!.lower).toBeLessThanOrEqual(c.exposureBits);
+        expect(e.exposureInterval!.upper).toBeGreaterThanOrEqual(c.exposureBits);
+        // Only enumeration shows rank 1; a sampled canary at the top keeps a point below log2|R|.
+        if (c.rank === 1) expect(e.exposureBits).toBeLessThan(Math.log2(10000) - 1);
+        else expect(Math.abs(e.exposureBits - c.exposureBits), `canary ${c.id}: exact ${c.exposureBits}, ${estimator} ${e.exposureBits}`).toBeLessThan(1);
       }
     }
+  });
+
+  it('adaptive sampling: memorized canaries resolve above maxBits, references below at the first look, and samples are recorded', async () => {
+    const wide = { slots: [{ format: 'digits', params: { length: 6 } }] };
+    const refs = ['123456', '987654', '314159'].map((s, i) => canary(`r${i}`, prefix, s, 'reference', 0));
+    const six = manifestOf([canary('m', prefix, '482193', 'inserted', 16), ...refs], wide, Math.log2(1e6), '1000000');
+    const target = new FakeLm({ memorized: [{ prefix, secret: '482193', boost: 8 }] });
+    const r = await runExposure(await contextFor(exposureProbe, target, six, { mode: 'estimated' }));
+    checkProbeResult(exposureProbe, r);
+    const m = r.canaries.find((c) => c.id === 'm')!;
+    expect(m.exposureInterval!.lower).toBeGreaterThan(10);
+    expect(m.samples).toBe(16000);
+    expect(m.exposureBits).toBeLessThan(Math.log2(1e6));
+    for (const ref of r.canaries.filter((c) => c.role === 'reference')) {
+      expect(ref.exposureInterval!.upper).toBeLessThanOrEqual(10);
+      expect(ref.samples).toBe(2000);
+    }
+    expect(r.candidatesPerCanary).toBe(16000);
+  });
+
+  it('a secret no sample beats: the interval stays open above, the point is not log2|R|, and sampling stops at the budget', async () => {
+    const eight = { slots: [{ format: 'digits', params: { length: 8 } }] };
+    const big = manifestOf([canary('m', prefix, '48219377', 'inserted', 16)], eight, Math.log2(1e8), '100000000');
+    const target = new FakeLm({ memorized: [{ prefix, secret: '48219377', boost: 12 }] });
+    const r = await runExposure(await contextFor(exposureProbe, target, big, { mode: 'estimated', estimator: 'importance', samples: 200, maxSamples: 800 }));
+    const m = r.canaries[0]!;
+    expect(m.samplesAtLeastAsLikely).toBe(0);
+    expect(m.exposureInterval!.upper).toBe(Math.log2(1e8));
+    expect(m.exposureInterval!.lower).toBeLessThan(10);
+    expect(m.samples).toBe(800);
+    expect(m.exposureBits).toBeLessThan(Math.log2(1e8) - 1);
+    expect(m.exposureBits).toBeGreaterThanOrEqual(m.exposureInterval!.lower);
   });
 
   it('importance sampling is unbiased: averaged over seeds it matches the exact rank', async () => {
@@ -138,7 +193,7 @@ describe('exposure probe on an in-test LM', () => {
     let sum = 0;
     for (let s = 0; s < 20; s++) {
       const est = await runExposure(await contextFor(exposureProbe, target, small, { mode: 'estimated', estimator: 'importance', samples: 200 }, `u${s}`));
-      sum += est.canaries[0]!.rank;
+      sum += est.canaries[0]!.estimatorRank!;
     }
     expect(exact.canaries[0]!.rank).toBeGreaterThanOrEqual(3);
     expect(sum / 20).toBeGreaterThan(exact.canaries[0]!.rank * 0.85);

@@ -159,7 +159,7 @@ describe('--target on the command line', () => {
     const local = (await openTarget(dir)) as LocalLmTarget;
     const server = await startServer({ target: local, modelName: 'lm', port: 0 });
     try {
-      const flags = ['--seed', '1', '--mode', 'estimated', '--samples', '20', '--scoring', 'per-text', '--json'];
+      const flags = ['--seed', '1', '--mode', 'estimated', '--samples', '20', '--max-samples', '20', '--scoring', 'per-text', '--json'];
       const a = await probe(dir, flags);
       const b = await probe(`openai:${server.url}#lm`, [...flags, '--concurrency', '8']);
       expect(a.code, a.stderr).toBe(0);
