@@ -12,13 +12,10 @@
  *   over all T thresholds the data offers) or a split (threshold picked on a random half, bound
  *   computed at full alpha on the other half). Canaries are treated as independent trials.
  *
- * - One run (Steinke, Nasr, Jagielski 2023, arXiv 2305.08846, Theorem 3.1 / Prop. 5.2; the
- *   p-value as in their published snippet and jax_privacy `_one_run_p_value`): each of m canaries
- *   is inserted independently with probability 1/2; guessing "inserted" for the k top-scored ones
- *   gives v correct of r = k guesses. Under (eps, delta)-DP, with q = e^eps / (1 + e^eps),
- *   p(eps) = P[Binom(r, q) >= v] + 2 m delta max_{i=1..v} (1/i) P[v - i <= Binom(r, q) < v].
- *   k runs over a data-independent geometric grid with a Bonferroni correction (one-sided,
- *   k_- = 0, as jax_privacy).
+ * - One run (Steinke, Nasr, Jagielski 2023, arXiv 2305.08846): each of m canaries is inserted
+ *   independently with probability 1/2; the auditor guesses "in" for the highest scores and "out"
+ *   for the lowest, abstaining on the rest, and the p-value of its correct guesses under an
+ *   (eps, delta)-DP null bounds eps (src/accounting/one-run-audit.ts, docs/SCIENCE.md).
  *
  * Canaries inserted r > 1 times are a group of r records: group privacy turns a record-level
  * (eps, delta) claim into (r eps, r e^{(r-1) eps} delta) for the group, so the record-level bound
@@ -30,7 +27,7 @@
  */
 import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
 import type { Rng } from '../../src/core/rng.js';
-import { correctGuesses, groupClaim, oneRunEpsilon, rankCanaries, supRejected } from '../../src/accounting/one-run-audit.js';
+import { groupClaim, oneRunAudit as runOneRunAudit, supRejected } from '../../src/accounting/one-run-audit.js';
 
 // The one-run math lives in the accounting layer (the trainer's self-audit uses it too).
 export { groupClaim, oneRunEpsilon, oneRunPValue, supRejected } from '../../src/accounting/one-run-audit.js';
@@ -191,50 +188,25 @@ function requireBoth(members: ArrayLike<number>, nonMembers: ArrayLike<number>):
 // ---- one run (Steinke, Nasr, Jagielski 2023) ---------------------------------------------------
 
 /**
- * Data-independent numbers of guesses: m / 2^(j/2) rounded, j = 1, 2, ..., down to 1. Fixing the
- * grid before seeing the scores keeps the Bonferroni correction honest.
- */
-export function guessGrid(m: number): number[] {
-  const grid = new Set<number>();
-  for (let j = 1; ; j++) {
-    const k = Math.round(m / 2 ** (j / 2));
-    if (k < 1) break;
-    grid.add(k);
-  }
-  return [...grid].sort((a, b) => b - a);
-}
-
-/**
  * One-run audit: `inserted` scores are canaries that were inserted, `notInserted` those that were
- * not (each canary inserted with probability 1/2 by `canary insert --mode bernoulli`).
+ * not (each canary inserted with probability 1/2 by `canary insert --mode bernoulli`). Guesses on
+ * both sides with abstention, as the trainer's self-audit (src/accounting/one-run-audit.ts).
  */
 export function oneRunAudit(inserted: ArrayLike<number>, notInserted: ArrayLike<number>, options: AuditOptions): AuditBound {
-  const alpha = options.alpha ?? 0.05;
+  const confidence = 1 - (options.alpha ?? 0.05);
   const groupSize = options.groupSize ?? 1;
-  const m = inserted.length + notInserted.length;
-  if (m === 0) throw new RangeError('the one-run audit needs canaries');
-  const ranked = rankCanaries({ scoresIncluded: inserted, scoresExcluded: notInserted });
-  const grid = guessGrid(m);
-  const s = alpha / grid.length;
-  let best: { eps: number; k: number; v: number } = { eps: 0, k: 0, v: 0 };
-  let ceiling = 0;
-  for (const k of grid) {
-    const v = correctGuesses(ranked, k, 0);
-    const eps = oneRunEpsilon(m, k, v, s, options.delta, groupSize);
-    if (eps > best.eps) best = { eps, k, v };
-    if (k <= inserted.length) ceiling = Math.max(ceiling, oneRunEpsilon(m, k, k, s, options.delta, groupSize));
-  }
+  const result = runOneRunAudit({ scoresIncluded: inserted, scoresExcluded: notInserted }, { confidence, delta: options.delta, groupSize });
   return {
     method: 'one-run',
-    epsilonLowerBound: best.eps,
-    confidence: 1 - alpha,
-    ceiling,
+    epsilonLowerBound: result.epsilonLowerBound,
+    confidence,
+    ceiling: result.ceiling,
     delta: options.delta,
     groupSize,
-    threshold: best.k > 0 ? ranked[best.k - 1]!.score : null,
+    threshold: null,
     strategy: 'bonferroni',
-    hypotheses: grid.length,
-    guesses: best.k,
-    correct: best.v,
+    hypotheses: result.hypotheses,
+    guesses: result.guesses,
+    correct: result.correct,
   };
 }

@@ -11,7 +11,7 @@ import type { ProbeContext } from '../../probes/registry.js';
 import { brownSentences } from '../../bench/corpus.js';
 import { tempDir } from '../helpers/cli.js';
 
-/** 1000 MRN canaries, each inserted once with probability 1/2 into real English sentences. */
+/** MRN canaries, each inserted once with probability 1/2, among real English sentences (the Brown corpus). */
 function experiment(seed: string, canaryCount: number, sentences: number): { texts: string[]; manifest: Manifest } {
   const rng = new Rng(seed);
   const set = generateCanaries(loadPack('mrn'), { count: canaryCount, rng });
@@ -30,15 +30,13 @@ describe('black-box one-run audit of a language model (secret given prefix)', ()
     expect((await initBackend('wasm')).backend).toBe('wasm');
   });
 
-  it('refutes a claimed epsilon of 2 at 99.9% for a model that memorized its canaries', async () => {
-    const { texts, manifest } = experiment('bb', 1000, Number(process.env.SENT ?? 500));
-    const config: TrainConfig = { model: 'charlm', dp: false, clipNorm: 1, batchSize: 32, epochs: Number(process.env.EP ?? 20), learningRate: 0.01, optimizer: 'adam', accountant: 'rdp', seed: 'bb' };
-    const t0 = Date.now();
+  it('refutes a claimed epsilon of 2 at 99.9% for a model that memorized its 1000 canaries (half inserted)', async () => {
+    const { texts, manifest } = experiment('bb', 1000, 100);
+    const config: TrainConfig = { model: 'charlm', dp: false, clipNorm: 1, batchSize: 32, epochs: 14, learningRate: 0.01, optimizer: 'adam', accountant: 'rdp', seed: 'bb' };
     const trained = await trainModel(config, { task: 'lm', texts, source: { file: 'texts', sha256: '0'.repeat(64), records: texts.length } });
     const dir = tempDir();
     await saveTrainedModel(join(dir, 'model'), trained);
     trained.model.dispose();
-    const t1 = Date.now();
     const target = await openTarget(join(dir, 'model'));
     const ctx: ProbeContext = {
       target,
@@ -49,12 +47,16 @@ describe('black-box one-run audit of a language model (secret given prefix)', ()
       seed: 'bb',
       backend: 'wasm',
       progress: silentProgress,
-      options: { claimedEpsilon: 2, confidence: Number(process.env.CONF ?? 0.999) },
+      options: { claimedEpsilon: 2, confidence: 0.999 },
     };
     try {
       const result = await runDpAudit(ctx);
-      console.log(JSON.stringify({ train: t1 - t0, audit: Date.now() - t1, loss: trained.finalLoss, lb: result.epsilonLowerBound, ceiling: result.ceiling, guesses: result.guesses, correct: result.correct, attack: result.attack }));
       expect(result.attack).toBe('secret');
+      expect(result.method).toBe('one-run');
+      expect(result.confidence).toBeCloseTo(0.999, 12);
+      expect(result.ceiling).toBeGreaterThan(3);
+      expect(result.epsilonLowerBound).toBeGreaterThan(2);
+      expect(result.epsilonLowerBound).toBeLessThanOrEqual(result.ceiling);
       expect(result.refuted).toBe(true);
     } finally {
       await target.close();
