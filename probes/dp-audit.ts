@@ -25,6 +25,7 @@ import type { DpAuditResult } from './types.js';
 import { attackNames, runAttacks, type AttackName } from './membership/attacks.js';
 import { candidatesFromManifest, type CandidateSet } from './membership/candidates.js';
 import { attackOptionsFor } from './membership/options.js';
+import { secretLogProbabilities } from './membership/secret-signal.js';
 import { clopperPearsonBonferroni, clopperPearsonSplit, oneRunAudit, type AuditBound, type ThresholdStrategy } from './membership/audit-bounds.js';
 
 export interface DpAuditProbeResult extends DpAuditResult {
@@ -44,6 +45,9 @@ export interface DpAuditProbeResult extends DpAuditResult {
   claimSource: 'privacy.json' | 'flag' | 'none';
   note: string;
 }
+
+/** A membership attack, or the secret's log-probability given its prefix (text canaries). */
+type DpAuditAttack = AttackName | 'secret';
 
 interface Claim {
   epsilon: number | null;
@@ -85,6 +89,38 @@ function auditPopulation(ctx: ProbeContext, set: CandidateSet): { members: numbe
   return { members, nonMembers, groupSize };
 }
 
+/** The signal audited: --attack, else the secret given its prefix for text canaries, else the loss. */
+function auditAttackFor(ctx: ProbeContext): DpAuditAttack {
+  const asked = typeof ctx.options.attack === 'string' ? ctx.options.attack : 'auto';
+  if (asked === 'auto') return ctx.target.task === 'lm' && ctx.manifest.kind === 'text' ? 'secret' : 'loss';
+  if (asked === 'secret') {
+    if (ctx.target.task !== 'lm' || ctx.manifest.kind !== 'text') throw new UsageError('--attack secret needs a language model and text canaries (a prefix and a secret)');
+    return 'secret';
+  }
+  if (!attackNames.includes(asked as AttackName)) throw new UsageError(`--attack: unknown attack "${asked}" (known: secret, ${attackNames.join(', ')})`);
+  return asked as AttackName;
+}
+
+/** One score per candidate (higher = more likely inserted). */
+async function auditScores(ctx: ProbeContext, set: CandidateSet, attack: DpAuditAttack): Promise<number[]> {
+  if (attack === 'secret') {
+    // candidatesFromManifest keeps the manifest's canary order.
+    return secretLogProbabilities(ctx.target, ctx.targetDescriptor, ctx.manifest.canaries);
+  }
+  const options = await attackOptionsFor(ctx, set, ctx.backend as BackendPreference);
+  try {
+    const run = await runAttacks(ctx.target, set, { ...options, only: [attack] });
+    const scores = run.scores[attack];
+    if (!scores) {
+      const why = run.skipped.find((s) => s.attack.includes(attack))?.reason ?? 'it could not run on this target';
+      throw new UsageError(`--attack ${attack}: ${why}`);
+    }
+    return scores;
+  } finally {
+    await options.reference?.close();
+  }
+}
+
 export async function runDpAudit(ctx: ProbeContext): Promise<DpAuditProbeResult> {
   const started = new Date();
   const set = candidatesFromManifest(ctx.manifest, ctx.target.task);
@@ -93,8 +129,7 @@ export async function runDpAudit(ctx: ProbeContext): Promise<DpAuditProbeResult>
   if (method === 'one-run' && ctx.manifest.mode !== 'bernoulli') {
     throw new UsageError('--method one-run needs canaries each inserted with probability 1/2: use a manifest from `canary insert --mode bernoulli`');
   }
-  const attack = (typeof ctx.options.attack === 'string' ? ctx.options.attack : 'loss') as AttackName;
-  if (!attackNames.includes(attack)) throw new UsageError(`--attack: unknown attack "${attack}" (known: ${attackNames.join(', ')})`);
+  const attack = auditAttackFor(ctx);
   const { members, nonMembers, groupSize } = auditPopulation(ctx, set);
   if (method === 'one-run' && members.length !== set.candidates.filter((c) => c.member).length) {
     // A never-inserted canary does not say which count it would have had, so dropping the
@@ -106,20 +141,9 @@ export async function runDpAudit(ctx: ProbeContext): Promise<DpAuditProbeResult>
   const confidence = typeof ctx.options.confidence === 'number' ? ctx.options.confidence : 0.95;
   const strategy = (ctx.options.thresholdStrategy === 'split' ? 'split' : 'bonferroni') as ThresholdStrategy;
 
-  const options = await attackOptionsFor(ctx, set, ctx.backend as BackendPreference);
-  let scores: number[] | undefined;
-  try {
-    const run = await runAttacks(ctx.target, set, { ...options, only: [attack] });
-    scores = run.scores[attack];
-    if (!scores) {
-      const why = run.skipped.find((s) => s.attack.includes(attack))?.reason ?? 'it could not run on this target';
-      throw new UsageError(`--attack ${attack}: ${why}`);
-    }
-  } finally {
-    await options.reference?.close();
-  }
-  const inScores = members.map((i) => scores![i]!);
-  const outScores = nonMembers.map((i) => scores![i]!);
+  const scores = await auditScores(ctx, set, attack);
+  const inScores = members.map((i) => scores[i]!);
+  const outScores = nonMembers.map((i) => scores[i]!);
   const common = { alpha: 1 - confidence, delta, groupSize };
   let bound: AuditBound;
   if (method === 'one-run') {

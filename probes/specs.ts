@@ -145,7 +145,13 @@ export const dpAuditSpec: ProbeSpec = {
   options: [
     { name: 'method', type: 'string', describe: 'Bound: one-run (bernoulli manifests) or clopper-pearson; auto picks by the manifest mode', default: 'auto', choices: ['auto', 'one-run', 'clopper-pearson'] },
     { name: 'thresholdStrategy', type: 'string', describe: 'Clopper-Pearson threshold choice: Bonferroni over all thresholds, or a split sample', default: 'bonferroni', choices: ['bonferroni', 'split'] },
-    { name: 'attack', type: 'string', describe: 'Membership attack whose scores are audited', default: 'loss', choices: attackNames },
+    {
+      name: 'attack',
+      type: 'string',
+      describe: "Signal audited: secret (log-probability of a text canary's secret given its prefix), or a membership attack's score; auto: secret for language models, loss for classifiers",
+      default: 'auto',
+      choices: ['auto', 'secret', ...attackNames],
+    },
     {
       name: 'confidence',
       type: 'number',

@@ -12,13 +12,10 @@
  *   over all T thresholds the data offers) or a split (threshold picked on a random half, bound
  *   computed at full alpha on the other half). Canaries are treated as independent trials.
  *
- * - One run (Steinke, Nasr, Jagielski 2023, arXiv 2305.08846, Theorem 3.1 / Prop. 5.2; the
- *   p-value as in their published snippet and jax_privacy `_one_run_p_value`): each of m canaries
- *   is inserted independently with probability 1/2; guessing "inserted" for the k top-scored ones
- *   gives v correct of r = k guesses. Under (eps, delta)-DP, with q = e^eps / (1 + e^eps),
- *   p(eps) = P[Binom(r, q) >= v] + 2 m delta max_{i=1..v} (1/i) P[v - i <= Binom(r, q) < v].
- *   k runs over a data-independent geometric grid with a Bonferroni correction (one-sided,
- *   k_- = 0, as jax_privacy).
+ * - One run (Steinke, Nasr, Jagielski 2023, arXiv 2305.08846): each of m canaries is inserted
+ *   independently with probability 1/2; the auditor guesses "in" for the highest scores and "out"
+ *   for the lowest, abstaining on the rest, and the p-value of its correct guesses under an
+ *   (eps, delta)-DP null bounds eps (src/accounting/one-run-audit.ts, docs/SCIENCE.md).
  *
  * Canaries inserted r > 1 times are a group of r records: group privacy turns a record-level
  * (eps, delta) claim into (r eps, r e^{(r-1) eps} delta) for the group, so the record-level bound
@@ -29,8 +26,11 @@
  * from this many canaries can exceed the ceiling.
  */
 import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
-import binomcoefln from '@stdlib/math-base-special-binomcoefln';
 import type { Rng } from '../../src/core/rng.js';
+import { groupClaim, oneRunAudit as runOneRunAudit, supRejected } from '../../src/accounting/one-run-audit.js';
+
+// The one-run math lives in the accounting layer (the trainer's self-audit uses it too).
+export { groupClaim, oneRunEpsilon, oneRunPValue, supRejected } from '../../src/accounting/one-run-audit.js';
 
 export type ThresholdStrategy = 'bonferroni' | 'split';
 
@@ -58,33 +58,6 @@ export interface AuditBound {
 /** One-sided upper Clopper-Pearson bound on a proportion from k of n at significance s. */
 export function cpUpper(k: number, n: number, s: number): number {
   return k >= n ? 1 : betaQuantile(1 - s, k + 1, n - k);
-}
-
-/**
- * sup{ eps >= 0 : rejects(eps) } for a predicate that holds on an initial interval [0, eps*)
- * (rejection gets harder as eps grows). Bisection to 1e-9 relative.
- */
-export function supRejected(rejects: (eps: number) => boolean, cap = 1000): number {
-  if (!rejects(0)) return 0;
-  let lo = 0;
-  let hi = 1;
-  while (rejects(hi)) {
-    lo = hi;
-    hi *= 2;
-    if (hi > cap) return cap;
-  }
-  for (let i = 0; i < 200 && hi - lo > 1e-9 * Math.max(1, hi); i++) {
-    const mid = (lo + hi) / 2;
-    if (rejects(mid)) lo = mid;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** The group claim (r eps, r e^{(r-1) eps} delta) implied by a record-level (eps, delta) claim. */
-export function groupClaim(eps: number, delta: number, groupSize: number): { eps: number; delta: number } {
-  if (groupSize === 1) return { eps, delta };
-  return { eps: groupSize * eps, delta: Math.min(1, groupSize * Math.exp((groupSize - 1) * eps) * delta) };
 }
 
 // ---- Clopper-Pearson ---------------------------------------------------------------------------
@@ -214,114 +187,26 @@ function requireBoth(members: ArrayLike<number>, nonMembers: ArrayLike<number>):
 
 // ---- one run (Steinke, Nasr, Jagielski 2023) ---------------------------------------------------
 
-/** log P[Binom(r, q) = k]. */
-function logBinomPmf(k: number, r: number, q: number): number {
-  if (q <= 0) return k === 0 ? 0 : -Infinity;
-  if (q >= 1) return k === r ? 0 : -Infinity;
-  return binomcoefln(r, k) + k * Math.log(q) + (r - k) * Math.log1p(-q);
-}
-
-/** P[Binom(r, q) >= k] for every k in 0..r+1 (index k), summed from the tail in log space. */
-function binomUpperTails(r: number, q: number): Float64Array {
-  const tails = new Float64Array(r + 2);
-  let logTail = -Infinity;
-  for (let k = r; k >= 0; k--) {
-    const lp = logBinomPmf(k, r, q);
-    const hi = Math.max(logTail, lp);
-    logTail = hi === -Infinity ? -Infinity : hi + Math.log(Math.exp(logTail - hi) + Math.exp(lp - hi));
-    tails[k] = Math.min(1, Math.exp(logTail));
-  }
-  tails[r + 1] = 0;
-  return tails;
-}
-
-/**
- * The one-run p-value of v correct guesses out of r among m canaries under an (eps, delta)-DP
- * null (Steinke et al. 2023; the form of their published snippet).
- */
-export function oneRunPValue(m: number, r: number, v: number, eps: number, delta: number): number {
-  if (!(0 <= v && v <= r && r <= m)) throw new RangeError(`one-run audit needs 0 <= v <= r <= m (got v=${v}, r=${r}, m=${m})`);
-  const q = 1 / (1 + Math.exp(-eps));
-  const tails = binomUpperTails(r, q);
-  const beta = tails[v]!;
-  if (delta === 0 || v === 0) return beta;
-  let alpha = 0;
-  for (let i = 1; i <= v; i++) alpha = Math.max(alpha, (tails[v - i]! - beta) / i);
-  return Math.min(1, beta + 2 * m * delta * alpha);
-}
-
-/** Largest eps rejected by v of r correct guesses among m canaries at significance s. */
-export function oneRunEpsilon(m: number, r: number, v: number, s: number, delta: number, groupSize = 1): number {
-  // Fail fast: if even delta = 0 does not reject eps = 0 (v no better than a coin), nothing is rejected.
-  if (r === 0 || oneRunPValue(m, r, v, 0, 0) >= s) return 0;
-  return supRejected((eps) => {
-    const g = groupClaim(eps, delta, groupSize);
-    return oneRunPValue(m, r, v, g.eps, g.delta) < s;
-  });
-}
-
-/**
- * Data-independent numbers of guesses: m / 2^(j/2) rounded, j = 1, 2, ..., down to 1. Fixing the
- * grid before seeing the scores keeps the Bonferroni correction honest.
- */
-export function guessGrid(m: number): number[] {
-  const grid = new Set<number>();
-  for (let j = 1; ; j++) {
-    const k = Math.round(m / 2 ** (j / 2));
-    if (k < 1) break;
-    grid.add(k);
-  }
-  return [...grid].sort((a, b) => b - a);
-}
-
 /**
  * One-run audit: `inserted` scores are canaries that were inserted, `notInserted` those that were
- * not (each canary inserted with probability 1/2 by `canary insert --mode bernoulli`).
+ * not (each canary inserted with probability 1/2 by `canary insert --mode bernoulli`). Guesses on
+ * both sides with abstention, as the trainer's self-audit (src/accounting/one-run-audit.ts).
  */
 export function oneRunAudit(inserted: ArrayLike<number>, notInserted: ArrayLike<number>, options: AuditOptions): AuditBound {
-  const alpha = options.alpha ?? 0.05;
+  const confidence = 1 - (options.alpha ?? 0.05);
   const groupSize = options.groupSize ?? 1;
-  const m = inserted.length + notInserted.length;
-  if (m === 0) throw new RangeError('the one-run audit needs canaries');
-  const all: [number, boolean][] = [];
-  for (let i = 0; i < inserted.length; i++) all.push([inserted[i]!, true]);
-  for (let i = 0; i < notInserted.length; i++) all.push([notInserted[i]!, false]);
-  all.sort((a, b) => b[0] - a[0]);
-  const grid = guessGrid(m);
-  const s = alpha / grid.length;
-  // Correct guesses among the top k; ties at the cut are broken against the auditor (non-members first).
-  const correctTop = (k: number): number => {
-    const cut = all[k - 1]![0];
-    let aboveCount = 0;
-    let aboveMembers = 0;
-    let tiedNonMembers = 0;
-    for (const [score, member] of all) {
-      if (score > cut) {
-        aboveCount++;
-        if (member) aboveMembers++;
-      } else if (score === cut && !member) tiedNonMembers++;
-    }
-    return aboveMembers + Math.max(0, k - aboveCount - tiedNonMembers);
-  };
-  let best: { eps: number; k: number; v: number } = { eps: 0, k: 0, v: 0 };
-  let ceiling = 0;
-  for (const k of grid) {
-    const v = correctTop(k);
-    const eps = oneRunEpsilon(m, k, v, s, options.delta, groupSize);
-    if (eps > best.eps) best = { eps, k, v };
-    if (k <= inserted.length) ceiling = Math.max(ceiling, oneRunEpsilon(m, k, k, s, options.delta, groupSize));
-  }
+  const result = runOneRunAudit({ scoresIncluded: inserted, scoresExcluded: notInserted }, { confidence, delta: options.delta, groupSize });
   return {
     method: 'one-run',
-    epsilonLowerBound: best.eps,
-    confidence: 1 - alpha,
-    ceiling,
+    epsilonLowerBound: result.epsilonLowerBound,
+    confidence,
+    ceiling: result.ceiling,
     delta: options.delta,
     groupSize,
-    threshold: best.k > 0 ? all[best.k - 1]![0] : null,
+    threshold: null,
     strategy: 'bonferroni',
-    hypotheses: grid.length,
-    guesses: best.k,
-    correct: best.v,
+    hypotheses: result.hypotheses,
+    guesses: result.guesses,
+    correct: result.correct,
   };
 }

@@ -6,7 +6,6 @@ import {
   clopperPearsonBonferroni,
   clopperPearsonSplit,
   cpEpsilonAtCounts,
-  guessGrid,
   oneRunAudit,
   oneRunEpsilon,
   oneRunPValue,
@@ -135,8 +134,20 @@ describe('one-run audit (Steinke, Nasr, Jagielski 2023)', () => {
     expect(oneRunEpsilon(m, r, v, 0.05, delta)).toBeLessThan(oneRunEpsilon(m, r, v, 0.05, 0));
   });
 
-  it('uses a data-independent geometric grid of guess counts', () => {
-    expect(guessGrid(100)).toEqual([71, 50, 35, 25, 18, 13, 9, 6, 4, 3, 2, 1]);
+  it('refutes a claimed epsilon of 2 at the gate confidence (99.9%) with 1000 separated canaries, guessing both sides', () => {
+    // The probe's former grid (a dozen "in"-only guess counts) gave 0 here: the delta term
+    // exceeded every Bonferroni share of 0.001.
+    const rng = new Rng('gate-confidence');
+    const inserted: number[] = [];
+    const notInserted: number[] = [];
+    for (let i = 0; i < 1000; i++) (rng.bernoulli(0.5) ? inserted : notInserted).push(rng.normal());
+    const audit = oneRunAudit(inserted.map((x) => x + 10), notInserted, { alpha: 0.001, delta: 1e-5 });
+    expect(audit.confidence).toBeCloseTo(0.999, 12);
+    expect(audit.ceiling).toBeGreaterThan(3);
+    expect(audit.epsilonLowerBound).toBeCloseTo(audit.ceiling, 6);
+    expect(audit.epsilonLowerBound).toBeGreaterThan(2);
+    expect(audit.correct).toBe(audit.guesses);
+    expect(audit.guesses).toBeGreaterThan(inserted.length);
   });
 
   it('never exceeds epsilon for an eps-DP randomized response in 95% of repeated audits', () => {
