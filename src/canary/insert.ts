@@ -177,6 +177,9 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
     survey = surveyInput(o.data, secrets, o.threadedSurvey ?? (await preferThreadedSurvey(inputBytes)), { fd: out.fd, path: o.out });
     let base = 0;
     let next = 0;
+    // The scan stops after the record holding the next placement's byte; while held-out records are
+    // ahead, after every record (after = -1).
+    const stopAfter = () => (holdout?.wantsEveryRecord ? -1 : next < placements.length ? placements[next]!.offset : Infinity);
     // Synchronous reads into one reused buffer (and one writev per chunk, survey.ts): for
     // page-cached files this beat a read stream piped through a queued write stream (copy-thread
     // loop 280-300 ms vs 340-460 ms on 200 MB; measured): the thread pool's hand-offs competed
@@ -188,8 +191,6 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       if (csvError) throw csvError;
       const inserts: Splice[] = [];
       holdout?.startChunk(chunk);
-      // While held-out records are ahead the scan stops at every record end (after = -1).
-      const stopAfter = () => (holdout?.wantsEveryRecord ? -1 : next < placements.length ? placements[next]!.offset : Infinity);
       for (let at = 0; (at = splitter.scan(chunk, base, at, stopAfter())) !== -1; ) {
         holdout?.recordEnd(at, splitter.completed, inserts);
         while (next < placements.length && placements[next]!.offset < base + at) inserts.push([at, lineFor(placements[next++]!.canary, splitter.eol ?? '\n')]);
