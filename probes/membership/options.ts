@@ -41,6 +41,8 @@ export async function candidateSetFor(ctx: ProbeContext): Promise<CandidateSet> 
     set = await candidatesFromRealRecords(ctx, memberCount);
   } else {
     if (memberCount !== undefined) throw new UsageError(`--members ${memberCount} samples real training records: it needs a manifest with a holdout (canary insert --holdout K)`);
+    const moved = str(ctx.options.data) !== undefined ? '--data' : str(ctx.options.holdout) !== undefined ? '--holdout' : undefined;
+    if (moved) throw new UsageError(`${moved} locates the real records of a manifest with a holdout; this membership test uses the manifest's canaries`);
     set = candidatesFromManifest(ctx.manifest, task);
   }
   const m = set.candidates.filter((c) => c.member).length;
