@@ -13,7 +13,7 @@ import { InputError, UsageError } from '../../src/core/errors.js';
 import { sha256File } from '../../src/core/hash.js';
 import { Rng } from '../../src/core/rng.js';
 import { readRecords } from '../../src/data/index.js';
-import { writeSyntheticNotes } from '../../src/data/synth/index.js';
+import { writeSyntheticNotes, writeSyntheticRecords } from '../../src/data/synth/index.js';
 import { readTrainingRecords } from '../../src/train/examples.js';
 import { saveTrainedModel, trainModel } from '../../src/train/loop.js';
 import { candidatesFromRecords } from '../../probes/membership/candidates.js';
@@ -82,6 +82,24 @@ describe('real-record candidates (candidatesFromRecords)', () => {
     await expect(candidatesFromRecords(manifest, training, holdout, 'lm', { members: 121, rng: new Rng(1) })).rejects.toThrow(UsageError);
     // A training file with other record counts than the manifest's is refused.
     await expect(candidatesFromRecords(manifest, { ...training, records: training.records + 1 }, holdout, 'lm', { rng: new Rng(1) })).rejects.toThrow(InputError);
+  });
+
+  it('CSV table rows (classifier): members are real rows with their labels, never a canary row', async () => {
+    const data = join(dir, 'records.csv');
+    await writeSyntheticRecords(data, 150, new Rng('rows'));
+    const set = generateCanaries(loadPack('patient-record'), { count: 6, rng: new Rng('rows') });
+    const m = await insertCanaries({ data, canaries: set, repetitions: [1, 3], references: 2, out: join(dir, 'rows', 'train.csv'), manifest: join(dir, 'rows', 'm.json'), holdout: 30, rng: new Rng('rows') });
+    const training = await verified(m.output.path, m.output.records);
+    const holdout = await verified(m.holdout!.path, m.holdout!.records);
+    const rows = await candidatesFromRecords(m, training, holdout, 'classifier', { members: 120, rng: new Rng(1) });
+    const members = rows.candidates.filter((c) => c.member);
+    expect(members).toHaveLength(120);
+    expect(rows.candidates.filter((c) => !c.member)).toHaveLength(30);
+    const canaryRows = new Set(m.canaries.map((c) => JSON.stringify(Object.values(c.record!).map(String))));
+    for (const c of rows.candidates) {
+      expect(c.label).toMatch(/^[01]$/);
+      expect(canaryRows.has(JSON.stringify(Object.keys(m.canaries[0]!.record!).map((k) => c.row![k])))).toBe(false);
+    }
   });
 });
 
