@@ -11,8 +11,7 @@ import { UsageError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { uniformSubset } from '../core/sample.js';
 import { readChunksSync } from '../data/open.js';
-import type { Splice } from '../data/spliced-output.js';
-import { SplicedOutput } from '../data/spliced-output.js';
+import { SplicedOutput, type Splice } from '../data/spliced-output.js';
 import { RecordSplitter, type SplitMode } from '../data/splitter.js';
 
 /** `train.jsonl` -> `train.holdout.jsonl` (beside the training output). */
