@@ -158,7 +158,17 @@ export const membershipResultSchema: JsonSchema = {
   type: 'object',
   required: ['population', 'attacks', 'skipped'],
   properties: {
-    population: { enum: ['manifest', 'files'] },
+    population: { enum: ['manifest', 'files', 'records'] },
+    records: {
+      type: 'object',
+      required: ['training', 'holdout', 'members', 'nonMembers'],
+      properties: {
+        training: { type: 'object', required: ['sha256', 'realRecords'], properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' }, realRecords: { type: 'integer', minimum: 1 } } },
+        holdout: { type: 'object', required: ['sha256', 'records'], properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' }, records: { type: 'integer', minimum: 1 } } },
+        members: { type: 'integer', minimum: 1 },
+        nonMembers: { type: 'integer', minimum: 1 },
+      },
+    },
     attacks: {
       type: 'array',
       items: {

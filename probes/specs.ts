@@ -40,12 +40,25 @@ export const attackOptionSpecs: readonly ProbeOptionSpec[] = [
   { name: 'shadowRepetitions', type: 'number', describe: 'Copies of a candidate in the training data of a shadow model it is IN (default: the most common repetition count of inserted canaries, else 1)', rule: { integer: true, min: 1 } },
 ];
 
-/** Where membership candidates come from (files of members and non-members, else the manifest). */
+/** Where membership candidates come from (files of members and non-members, real records of a manifest with a holdout, else its canaries). */
 export const populationOptionSpecs: readonly ProbeOptionSpec[] = [
-  { name: 'members', type: 'string', describe: 'File of member records (with --non-members; default: the manifest\'s inserted vs reference canaries)' },
+  {
+    name: 'population',
+    type: 'string',
+    choices: ['auto', 'records', 'manifest'],
+    default: 'auto',
+    describe: 'records: a sample of the real training records vs the holdout (canary insert --holdout); manifest: inserted vs reference canaries; auto: records when the manifest has a holdout',
+  },
+  {
+    name: 'members',
+    type: 'string',
+    describe: 'File of member records (with --non-members); alone, a number N: members to sample from the real training records (default: as many as the holdout has)',
+  },
   { name: 'nonMembers', type: 'string', describe: 'File of non-member records (with --members)' },
   { name: 'textField', type: 'string', describe: 'JSONL field (or CSV column) holding the text of --members/--non-members records', default: 'text' },
   { name: 'labelColumn', type: 'string', describe: 'CSV label column of --members/--non-members rows (classifier targets)' },
+  { name: 'data', type: 'string', describe: "Training data of the real-record population, if moved since canary insert (default: the manifest's output; its sha256 must match)" },
+  { name: 'holdout', type: 'string', describe: "Holdout file of the real-record population, if moved (default: the manifest's holdout; its sha256 must match)" },
 ];
 
 export const exposureSpec: ProbeSpec = {

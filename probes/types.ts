@@ -121,9 +121,24 @@ export interface MembershipAttackResult {
 
 export interface MembershipResult extends ProbeRunInfo {
   probe: 'membership';
-  /** Where members and non-members came from. */
-  population: 'manifest' | 'files';
+  /**
+   * Where members and non-members came from: manifest canaries (inserted vs reference), the user's
+   * files, or real records (a sample of the training data vs the manifest's holdout).
+   */
+  population: 'manifest' | 'files' | 'records';
   attacks: MembershipAttackResult[];
+  /** population "records": the two datasets (digests and counts only) and the sample drawn. */
+  records?: MembershipRecordsSample;
+}
+
+export interface MembershipRecordsSample {
+  /** The training data (the manifest's output): its digest and its real (non-canary) records. */
+  training: { sha256: string; realRecords: number };
+  holdout: { sha256: string; records: number };
+  /** Members drawn uniformly without replacement from the real training records. */
+  members: number;
+  /** Non-members: every holdout record. */
+  nonMembers: number;
 }
 
 // ---- dp-audit ----------------------------------------------------------------------------------

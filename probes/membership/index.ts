@@ -1,6 +1,6 @@
 /**
- * `probe membership`: membership-inference attacks on candidate records (manifest canaries or
- * the user's member/non-member files), each reported with AUC and TPR at 0.1%, 1% and 10% FPR
+ * `probe membership`: membership-inference attacks on candidate records (manifest canaries, real
+ * training records vs the manifest's holdout, or the user's member/non-member files), each reported with AUC and TPR at 0.1%, 1% and 10% FPR
  * with bootstrap confidence intervals. Gate on the low-FPR TPR, never on AUC alone.
  */
 import type { BackendPreference } from '../../src/core/backend.js';
@@ -68,6 +68,7 @@ export const membershipProbe: ProbeModule<MembershipProbeResult> = {
     return {
       ...probeRunInfo(ctx, 'membership', started),
       population: set.population,
+      ...(set.records ? { records: set.records } : {}),
       attacks,
       skipped: run.skipped,
       ...(run.shadows ? { shadows: run.shadows } : {}),

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, dirname, resolve } from 'node:path';
-import { InconclusiveError, UsageError } from '../../src/core/errors.js';
+import { InconclusiveError, InputError, UsageError } from '../../src/core/errors.js';
 import { readJsonFile } from '../../src/core/schema.js';
 import { sha256File } from '../../src/core/hash.js';
 import type { BackendPreference } from '../../src/core/backend.js';
@@ -12,29 +12,68 @@ import { readModelMeta } from '../../src/models/index.js';
 import { openTarget, parseTargetSpec } from '../../src/targets/index.js';
 import type { Json } from '../../src/jobs/index.js';
 import type { ProbeContext } from '../registry.js';
-import { candidatesFromFiles, candidatesFromManifest, type CandidateSet } from './candidates.js';
+import type { DatasetDigest } from '../../src/canary/types.js';
+import { candidatesFromFiles, candidatesFromManifest, candidatesFromRecords, type CandidateSet, type VerifiedFile } from './candidates.js';
 import { attackNames, type AttackName, type AttackOptions } from './attacks.js';
 import type { ShadowPlan } from './shadows.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
-/** Candidates from --members/--non-members, else from the manifest. */
+/**
+ * Candidates from --members/--non-members files; else real records when the manifest has a
+ * holdout (or `population` is "records"); else the manifest's canaries (or `population` "manifest").
+ * `members` is a file with --non-members, or alone a number: the members to sample from the real records.
+ */
 export async function candidateSetFor(ctx: ProbeContext): Promise<CandidateSet> {
-  const members = str(ctx.options.members);
+  const membersOption = str(ctx.options.members);
   const nonMembers = str(ctx.options.nonMembers);
+  const memberCount = membersOption !== undefined && nonMembers === undefined && /^[0-9]+$/.test(membersOption) ? Number(membersOption) : undefined;
+  const members = memberCount === undefined ? membersOption : undefined;
   if ((members === undefined) !== (nonMembers === undefined)) throw new UsageError('--members and --non-members go together');
+  const population = str(ctx.options.population) ?? 'auto';
   const task = ctx.target.task;
-  const set =
-    members && nonMembers
-      ? await candidatesFromFiles(members, nonMembers, task, { textField: str(ctx.options.textField), labelColumn: str(ctx.options.labelColumn) })
-      : candidatesFromManifest(ctx.manifest, task);
+  let set: CandidateSet;
+  if (members && nonMembers) {
+    if (population !== 'auto') throw new UsageError(`--population ${population} and --members/--non-members files are two different candidate sources: choose one`);
+    set = await candidatesFromFiles(members, nonMembers, task, { textField: str(ctx.options.textField), labelColumn: str(ctx.options.labelColumn) });
+  } else if (population === 'records' || (population === 'auto' && ctx.manifest.holdout)) {
+    set = await candidatesFromRealRecords(ctx, memberCount);
+  } else {
+    if (memberCount !== undefined) throw new UsageError(`--members ${memberCount} samples real training records: it needs a manifest with a holdout (canary insert --holdout K)`);
+    const moved = str(ctx.options.data) !== undefined ? '--data' : str(ctx.options.holdout) !== undefined ? '--holdout' : undefined;
+    if (moved) throw new UsageError(`${moved} locates the real records of a manifest with a holdout; this membership test uses the manifest's canaries`);
+    set = candidatesFromManifest(ctx.manifest, task);
+  }
   const m = set.candidates.filter((c) => c.member).length;
   const n = set.candidates.length - m;
   if (m === 0 || n === 0) {
-    throw new InconclusiveError(`membership needs members and non-members; ${set.population === 'manifest' ? 'the manifest' : 'the files'} give ${m} and ${n}`);
+    throw new InconclusiveError(`membership needs members and non-members; ${set.population === 'files' ? 'the files' : `the manifest's ${set.population === 'records' ? 'records' : 'canaries'}`} give ${m} and ${n}`);
   }
   return set;
+}
+
+/** Members sampled from the manifest's training data, non-members from its holdout, both checked against their digests. */
+async function candidatesFromRealRecords(ctx: ProbeContext, members: number | undefined): Promise<CandidateSet> {
+  const holdout = ctx.manifest.holdout;
+  if (!holdout) throw new UsageError('--population records needs a manifest with a holdout (canary insert --holdout K)');
+  const training = await verifiedDataset(ctx, ctx.manifest.output, str(ctx.options.data), 'training data', '--data');
+  const held = await verifiedDataset(ctx, holdout, str(ctx.options.holdout), 'holdout', '--holdout');
+  return candidatesFromRecords(ctx.manifest, training, held, ctx.target.task, { ...(members !== undefined ? { members } : {}), rng: ctx.rng.fork('members') });
+}
+
+/**
+ * A dataset the manifest describes (at `override`, else its recorded path): present, and with the
+ * recorded sha256, or an InputError naming the file (a changed file would mislabel members).
+ */
+async function verifiedDataset(ctx: ProbeContext, recorded: DatasetDigest, override: string | undefined, what: string, flag: string): Promise<VerifiedFile> {
+  const path = override ?? resolveManifestRelative(ctx, recorded.path);
+  if (!existsSync(path)) throw new InputError(`${path}: ${what} not found${override ? '' : ` (the manifest's; pass ${flag} FILE if it moved)`}`);
+  const sha256 = await sha256File(path);
+  if (sha256 !== recorded.sha256) {
+    throw new InputError(`${path}: sha256 ${sha256.slice(0, 16)}... is not the manifest's ${what} (${recorded.sha256.slice(0, 16)}...): the file changed since canary insert wrote it`);
+  }
+  return { path, sha256, records: recorded.records };
 }
 
 /** The manifest's own path, when the context knows it (shadow jobs read canaries from it by id). */
@@ -75,7 +114,7 @@ function shadowTrainConfig(ctx: ProbeContext, set: CandidateSet): { train: Json;
   }
   if (!config) throw new UsageError('--shadows needs the training configuration of the target: pass --shadow-config FILE (the target does not record one)');
   const train = Object.fromEntries(Object.entries(config).filter(([k]) => !runOnlyFields.includes(k)));
-  const labelColumn = str(ctx.options.labelColumn) ?? meta?.labelColumn ?? (set.population === 'manifest' ? ctx.manifest.labelColumn : undefined);
+  const labelColumn = str(ctx.options.labelColumn) ?? meta?.labelColumn ?? (set.population !== 'files' ? ctx.manifest.labelColumn : undefined);
   return { train, ...(labelColumn ? { labelColumn } : {}) };
 }
 

@@ -5,7 +5,8 @@
  * hashed (survey.ts: for large inputs a worker thread reads the file itself, learns only where
  * lines are spliced in, and writes and hashes the output; the scan is shared), and the run is
  * refused if a secret is there: such a canary would look memorized without being learned. Memory
- * is bounded by the chunk size and the number of copies, never by the data. The output and the
+ * is bounded by the chunk size and the number of copies, never by the data. With `--holdout K`, K
+ * chosen records go to a holdout file instead of the output (holdout.ts). The outputs and the
  * manifest are written to temporary files and appear together only when everything succeeded.
  */
 import { statSync } from 'node:fs';
@@ -21,6 +22,8 @@ import { resolveFormat, type DataFormat } from '../data/format.js';
 import { checkReadableFile, readChunksSync } from '../data/open.js';
 import { csvInputError, csvParserOptions, defaultTextField } from '../data/readers.js';
 import { RecordSplitter } from '../data/splitter.js';
+import type { Splice } from '../data/spliced-output.js';
+import { chooseHoldout, defaultHoldoutPath, HoldoutRouter } from './holdout.js';
 import { bernoulliInclusion, planPlacements, planRoles, type InsertionMode } from './roles.js';
 import { firstSecret, lineAtOffset, preferThreadedSurvey, surveyInput, type InputSurvey } from './survey.js';
 import type { CanarySet, Manifest, ManifestCanary } from './types.js';
@@ -43,6 +46,10 @@ export interface InsertOptions {
   progress?: Progress;
   /** Survey the input (digest, secret scan) on a worker thread; default: large inputs when a core is free. */
   threadedSurvey?: boolean;
+  /** Real records to withhold from the output into a holdout file (uniformly at random; 0 = none). */
+  holdout?: number;
+  /** The holdout file (default: beside `out`, e.g. train.holdout.jsonl). */
+  holdoutOut?: string;
 }
 
 type Eol = '\n' | '\r\n';
@@ -88,6 +95,10 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
   const paths = { data: resolve(o.data), out: resolve(o.out), manifest: resolve(o.manifest) };
   if (paths.out === paths.data) throw new UsageError(`--out must differ from --data (${o.data} is never modified)`);
   if (paths.manifest === paths.data || paths.manifest === paths.out) throw new UsageError('--manifest must differ from --data and --out');
+  const holdoutOut = o.holdout ? (o.holdoutOut ?? defaultHoldoutPath(o.out)) : undefined;
+  if (holdoutOut !== undefined && [paths.data, paths.out, paths.manifest].includes(resolve(holdoutOut))) {
+    throw new UsageError(`--holdout-out ${holdoutOut} must differ from --data, --out and --manifest`);
+  }
   if (set.kind === 'tabular' && format !== 'csv') throw new UsageError(`the ${set.pack} canaries are table rows: --data must be a CSV file, not ${format}`);
   const inputBytes = checkReadableFile(o.data);
   const before = statSync(o.data);
@@ -98,6 +109,8 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
   if (header) checkCsvColumns(o.data, header, set, textField, labelColumn);
 
   const canaries = planRoles(set, { mode, repetitions: o.repetitions, references: o.references ?? 0 }, o.rng);
+  const splitMode = format === 'csv' ? 'csv' : 'lines';
+  const held = o.holdout ? chooseHoldout(o.data, splitMode, o.holdout, o.rng.fork('holdout')) : undefined;
   const placements = planPlacements(canaries, inputBytes, o.rng);
   const render = lineRenderer(o, format, header, textField);
   const rendered = new Map<number, Buffer>();
@@ -116,7 +129,7 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
           if (last !== 0x7d) throw new InputError(`${o.data} line ${line}: the JSON object does not end on this line (truncated, or spread over several lines)`);
         }
       : undefined;
-  const splitter = new RecordSplitter(format === 'csv' ? 'csv' : 'lines', o.data, check);
+  const splitter = new RecordSplitter(splitMode, o.data, check);
   const secrets = set.kind === 'text' ? set.canaries.map((c) => c.secret) : undefined;
   let survey: InputSurvey | undefined;
   const refuse = async (found: { pattern: number; offset: number }) => {
@@ -156,11 +169,17 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
 
   const out = new AtomicFileWriter(o.out);
   const manifestWriter = new AtomicFileWriter(o.manifest);
+  // Real records: private to the user, like the input.
+  const holdoutWriter = holdoutOut !== undefined ? new AtomicFileWriter(holdoutOut, { mode: 0o600 }) : undefined;
+  const holdout = held && holdoutWriter ? new HoldoutRouter(held, holdoutWriter.fd, splitMode) : undefined;
 
   try {
     survey = surveyInput(o.data, secrets, o.threadedSurvey ?? (await preferThreadedSurvey(inputBytes)), { fd: out.fd, path: o.out });
     let base = 0;
     let next = 0;
+    // The scan stops after the record holding the next placement's byte; while held-out records are
+    // ahead, after every record (after = -1).
+    const stopAfter = () => (holdout?.wantsEveryRecord ? -1 : next < placements.length ? placements[next]!.offset : Infinity);
     // Synchronous reads into one reused buffer (and one writev per chunk, survey.ts): for
     // page-cached files this beat a read stream piped through a queued write stream (copy-thread
     // loop 280-300 ms vs 340-460 ms on 200 MB; measured): the thread pool's hand-offs competed
@@ -170,10 +189,13 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       // The parser may queue the chunk, whose buffer is reused for the next read.
       if (parser && !parser.write(Buffer.from(chunk))) await new Promise((ok) => parser!.once('drain', ok));
       if (csvError) throw csvError;
-      const inserts: [number, Buffer][] = [];
-      for (let at = 0; (at = splitter.scan(chunk, base, at, next < placements.length ? placements[next]!.offset : Infinity)) !== -1; ) {
+      const inserts: Splice[] = [];
+      holdout?.startChunk(chunk);
+      for (let at = 0; (at = splitter.scan(chunk, base, at, stopAfter())) !== -1; ) {
+        holdout?.recordEnd(at, splitter.completed, inserts);
         while (next < placements.length && placements[next]!.offset < base + at) inserts.push([at, lineFor(placements[next++]!.canary, splitter.eol ?? '\n')]);
       }
+      holdout?.chunkEnd(inserts);
       survey.push(chunk, inserts);
       base += chunk.length;
       progress.update(`canary insert: ${(base / 2 ** 20).toFixed(0)} / ${(inputBytes / 2 ** 20).toFixed(0)} MiB`);
@@ -181,9 +203,10 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       await new Promise((ok) => setImmediate(ok));
     }
     splitter.finish();
+    holdout?.finish(splitter.records);
     if (next < placements.length) {
-      const tail: [number, Buffer][] = [];
-      if (splitter.needsEol) tail.push([0, Buffer.from(splitter.eol!)]);
+      const tail: Splice[] = [];
+      if (splitter.needsEol && !holdout?.lastHeldOut) tail.push([0, Buffer.from(splitter.eol!)]);
       while (next < placements.length) tail.push([0, lineFor(placements[next++]!.canary, splitter.eol!)]);
       survey.push(Buffer.alloc(0), tail);
     }
@@ -200,6 +223,7 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       throw new InputError(`${o.data}: changed while it was being read; run again on a file that is not being written`);
     }
     const copies = placements.length;
+    const heldOut = holdout?.records ?? 0;
     const manifest: Manifest = {
       version: 1,
       mode,
@@ -210,7 +234,8 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       spaceSize: set.spaceSize,
       spaceSizeLog2: set.spaceSizeLog2,
       input: { path: o.data, sha256: surveyed.sha256, records: splitter.records, format },
-      output: { path: o.out, sha256: surveyed.outputSha256!, records: splitter.records + copies, format },
+      output: { path: o.out, sha256: surveyed.outputSha256!, records: splitter.records - heldOut + copies, format },
+      ...(holdout ? { holdout: { path: holdoutOut!, sha256: holdout.hex(), records: heldOut, format } } : {}),
       ...(textField !== undefined ? { textField } : {}),
       ...(set.kind === 'tabular' ? { labelColumn } : {}),
       ...(mode === 'bernoulli' ? { inclusionProbability: bernoulliInclusion } : {}),
@@ -219,7 +244,7 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       toolVersion,
     };
     await manifestWriter.write(JSON.stringify(manifest, null, 2) + '\n');
-    await commitAll([out, manifestWriter]);
+    await commitAll([out, ...(holdoutWriter ? [holdoutWriter] : []), manifestWriter]);
     progress.done();
     return manifest;
   } catch (e) {
@@ -227,6 +252,7 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
     await survey?.abort();
     await out.abort();
     await manifestWriter.abort();
+    await holdoutWriter?.abort();
     progress.done();
     throw e;
   }

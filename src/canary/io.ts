@@ -52,8 +52,11 @@ export function validateManifest(value: unknown, source: string): Manifest {
     if (c.role === 'reference' && c.repetitions !== 0) throw new InputError(`${source}: /canaries/${i}/repetitions: a reference canary is never inserted (must be 0)`);
     copies += c.repetitions;
   });
-  if (m.output.records !== m.input.records + copies) {
-    throw new InputError(`${source}: /output/records: ${m.output.records}, but input records ${m.input.records} + inserted copies ${copies} = ${m.input.records + copies}`);
+  const held = m.holdout?.records ?? 0;
+  if (m.output.records !== m.input.records - held + copies) {
+    throw new InputError(
+      `${source}: /output/records: ${m.output.records}, but input records ${m.input.records}${m.holdout ? ` - holdout ${held}` : ''} + inserted copies ${copies} = ${m.input.records - held + copies}`,
+    );
   }
   if (m.mode === 'bernoulli' && m.inclusionProbability === undefined) throw new InputError(`${source}: /inclusionProbability: required in bernoulli mode`);
   return m;

@@ -72,6 +72,7 @@ export const manifestSchema: JsonSchema = {
     mode: { enum: ['fixed', 'bernoulli'] },
     input: datasetDigest,
     output: datasetDigest,
+    holdout: datasetDigest,
     textField: { type: 'string', minLength: 1 },
     labelColumn: { type: 'string', minLength: 1 },
     inclusionProbability: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },

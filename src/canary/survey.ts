@@ -23,7 +23,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../core/errors.js';
 import { fillChunk, readChunkBytes, readChunks, readChunksSync } from '../data/open.js';
-import { SplicedOutput, splicePieces, writeAll } from '../data/spliced-output.js';
+import { SplicedOutput, splicePieces, writeAll, type Splice } from '../data/spliced-output.js';
 import { MultiPatternScanner, type SecretMatch } from './scan.js';
 
 export interface SurveyResult {
@@ -41,10 +41,11 @@ export interface InputSurvey {
    * The chunk the copy just read (in order, as readChunksSync reads them: a threaded survey reads
    * the file itself in the same chunks, writes the output from the inserts and shares the secret
    * scan chunk by chunk), with the lines spliced in before chunk offsets (ascending, each in
-   * 1..chunk.length; after the last chunk, an empty chunk with the lines appended at the end).
+   * 1..chunk.length; after the last chunk, an empty chunk with the lines appended at the end) and
+   * the ranges left out (a splice with a skip, within the chunk: its offset may be 0).
    * Only with an output; a survey without one reads the file itself.
    */
-  push(chunk: Buffer, inserts?: [number, Uint8Array][]): void;
+  push(chunk: Buffer, inserts?: Splice[]): void;
   /** A secret found so far: the caller stops early. */
   readonly match: SecretMatch | undefined;
   result(): Promise<SurveyResult>;
@@ -135,7 +136,7 @@ class InlineSurvey implements InputSurvey {
     this.output = out ? new SplicedOutput(out.fd) : undefined;
   }
 
-  push(chunk: Buffer, inserts?: [number, Uint8Array][]): void {
+  push(chunk: Buffer, inserts?: Splice[]): void {
     this.hash.update(chunk);
     this.bytes += chunk.length;
     try {
@@ -195,7 +196,10 @@ const until = async (offset) => {
 };
 const output = (chunk, base, end) => {
   const here = [];
-  for (; next < inserts.length && inserts[next][0] <= end; next++) here.push([inserts[next][0] - base, inserts[next][1]]);
+  // A splice at the chunk's end belongs to it, unless it skips bytes: those are the next chunk's.
+  for (; next < inserts.length && (inserts[next][0] < end || (inserts[next][0] === end && !inserts[next][2])); next++) {
+    here.push([inserts[next][0] - base, inserts[next][1], inserts[next][2]]);
+  }
   const pieces = splicePieces(chunk, here);
   for (const piece of pieces) out.update(piece);
   try {
@@ -282,13 +286,13 @@ class ThreadSurvey implements InputSurvey {
     this.done.catch(() => undefined);
   }
 
-  push(chunk: Buffer, inserts?: [number, Uint8Array][]): void {
+  push(chunk: Buffer, inserts?: Splice[]): void {
     if (!this.out) throw new Error('ThreadSurvey.push: no output (the worker reads the file itself)');
     const base = this.base;
     this.base += chunk.length;
     // First the splice positions, so the worker is never kept waiting; the lines are copied into
     // the message (a few hundred short lines in all), the data is not.
-    const absolute = inserts?.length ? inserts.map(([at, line]) => [base + at, line]) : undefined;
+    const absolute = inserts?.length ? inserts.map(([at, line, skip]) => [base + at, line, skip]) : undefined;
     this.worker.postMessage({ upTo: this.base, ...(absolute ? { inserts: absolute } : {}) });
     if (chunk.length === 0) return;
     if (base % readChunkBytes !== 0 || chunk.length > readChunkBytes) throw new Error('ThreadSurvey.push: not the chunks of readChunksSync');

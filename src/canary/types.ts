@@ -92,7 +92,10 @@ export interface Manifest {
   spaceSize: string;
   spaceSizeLog2: number;
   input: DatasetDigest;
+  /** The training data: the input less the holdout, plus the canary copies. */
   output: DatasetDigest;
+  /** `canary insert --holdout K`: the K real records withheld from the output (real non-members). */
+  holdout?: DatasetDigest;
   /** JSONL text field or CSV label column the canaries were written into. */
   textField?: string;
   labelColumn?: string;

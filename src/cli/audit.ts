@@ -20,6 +20,8 @@ interface AuditArgs extends GlobalArgs, TargetArgs, AuditLogArgs {
   out: string;
   signKey?: string;
   probeOption?: string[];
+  data?: string;
+  holdout?: string;
 }
 
 const probeNames: readonly ProbeName[] = ['exposure', 'extraction', 'membership', 'dp-audit'];
@@ -49,7 +51,9 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
         .option('policy', { type: 'string', describe: 'Policy file [default: the documented default policy]' })
         .option('out', { type: 'string', demandOption: true, describe: 'Run directory for report.json, report.md, report.html, attestation.dsse.json' })
         .option('sign-key', { type: 'string', describe: `Private key to sign the attestation (PKCS#8 PEM) [default: $${signingKeyEnv}]` })
-        .option('probe-option', { type: 'string', array: true, describe: 'A probe option, PROBE.OPTION=VALUE (repeatable), e.g. extraction.beam-width=8' }),
+        .option('probe-option', { type: 'string', array: true, describe: 'A probe option, PROBE.OPTION=VALUE (repeatable), e.g. extraction.beam-width=8' })
+        .option('data', { type: 'string', describe: "Training data, if moved since canary insert (membership on real records; default: the manifest's output, sha256 checked)" })
+        .option('holdout', { type: 'string', describe: "Holdout file, if moved since canary insert (default: the manifest's holdout, sha256 checked)" }),
     ) as unknown as Argv<AuditArgs>,
   handler: (args) =>
     runCommand('audit', async () => {
@@ -60,6 +64,7 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
         import('../report/document.js'),
       ]);
       const probeOptions = parseProbeOptions(args.probeOption);
+      for (const key of ['data', 'holdout'] as const) if (args[key] !== undefined) (probeOptions.membership ??= {})[key] ??= args[key];
       const signingKey = loadSigningKey(args.signKey);
       if (signingKey?.warning) process.stderr.write(`memaudit audit: warning: ${signingKey.warning}\n`);
       const run = await runAudit({

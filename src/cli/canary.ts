@@ -7,6 +7,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { Manifest } from '../canary/index.js';
 import { fmt, renderTable } from '../core/format.js';
 import { numberFlag, numberListFlag, rules } from '../core/flags.js';
+import { UsageError } from '../core/errors.js';
 import { dataFormats, type DataFormat } from '../data/format.js';
 import { progressFor, runCommand, type GlobalArgs } from './context.js';
 import { emit } from './output.js';
@@ -31,6 +32,8 @@ interface InsertArgs extends GlobalArgs {
   format?: DataFormat;
   textField?: string;
   labelColumn?: string;
+  holdout: number;
+  holdoutOut?: string;
 }
 
 const generateCommand: CommandModule<GlobalArgs, GenerateArgs> = {
@@ -63,10 +66,11 @@ export function insertSummary(m: Manifest, manifestPath: string) {
     outputRecords: m.output.records,
     inserted: m.canaries.filter((c) => c.role === 'inserted').length,
     references: m.canaries.filter((c) => c.role === 'reference').length,
-    copies: m.output.records - m.input.records,
+    copies: m.output.records - m.input.records + (m.holdout?.records ?? 0),
     byRepetitions: [...groups].sort((a, b) => a[0] - b[0]).map(([repetitions, count]) => ({ repetitions, count })),
     inputSha256: m.input.sha256,
     outputSha256: m.output.sha256,
+    ...(m.holdout ? { holdout: m.holdout.path, holdoutRecords: m.holdout.records, holdoutSha256: m.holdout.sha256 } : {}),
   };
 }
 
@@ -93,10 +97,18 @@ const insertCommand: CommandModule<GlobalArgs, InsertArgs> = {
       .option('manifest', { type: 'string', coerce: lastValue, demandOption: true, describe: 'Manifest to write (JSON): digests, counts, seed, every canary with its role' })
       .option('format', { choices: dataFormats, describe: 'Dataset format (default: from the file extension)' })
       .option('text-field', { type: 'string', coerce: lastValue, describe: 'JSONL: field holding the text (default "text"); CSV with a text pack: column that gets the canary text' })
-      .option('label-column', { type: 'string', coerce: lastValue, describe: 'CSV with a table-row pack: the label column (default: the pack\'s)' }) as unknown as Argv<InsertArgs>,
+      .option('label-column', { type: 'string', coerce: lastValue, describe: 'CSV with a table-row pack: the label column (default: the pack\'s)' })
+      .option('holdout', {
+        type: 'string',
+        default: '0',
+        describe: 'Real records withheld from --out (uniformly at random, seeded) into --holdout-out: the non-members of membership tests',
+        coerce: numberFlag('holdout', rules.nonNegativeInt),
+      })
+      .option('holdout-out', { type: 'string', coerce: lastValue, describe: 'Holdout file (same format as --data, mode 0600) [default: beside --out, e.g. train.holdout.jsonl]' }) as unknown as Argv<InsertArgs>,
   handler: (args) =>
     runCommand('canary insert', async () => {
       const [{ insertCanaries, readCanarySet }, { rngFromSeed }] = await Promise.all([import('../canary/index.js'), import('../core/rng.js')]);
+      if (args.holdoutOut !== undefined && !args.holdout) throw new UsageError('--holdout-out needs --holdout K (the number of records to withhold)');
       const canaries = readCanarySet(args.canaries);
       const manifest = await insertCanaries({
         data: args.data,
@@ -109,6 +121,8 @@ const insertCommand: CommandModule<GlobalArgs, InsertArgs> = {
         references: args.references,
         out: args.out,
         manifest: args.manifest,
+        holdout: args.holdout,
+        holdoutOut: args.holdoutOut,
         rng: rngFromSeed(args.seed),
         progress: progressFor(args),
       });
@@ -118,7 +132,10 @@ const insertCommand: CommandModule<GlobalArgs, InsertArgs> = {
         for (const g of summary.byRepetitions) rows.push([g.repetitions, g.count]);
         rows.push(['reference (0)', summary.references]);
         return (
-          `${summary.inputRecords} records + ${summary.copies} canary copies = ${summary.outputRecords} records in ${summary.out}\n` +
+          (summary.holdout
+            ? `${summary.inputRecords} records - ${summary.holdoutRecords} held out + ${summary.copies} canary copies = ${summary.outputRecords} records in ${summary.out}\n` +
+              `holdout: ${summary.holdoutRecords} records in ${summary.holdout}\n`
+            : `${summary.inputRecords} records + ${summary.copies} canary copies = ${summary.outputRecords} records in ${summary.out}\n`) +
           renderTable(rows) +
           `manifest: ${args.manifest}`
         );

@@ -8,16 +8,23 @@ import { createHash, type Hash } from 'node:crypto';
 import { writevSync } from 'node:fs';
 
 /**
- * A chunk cut at the insert offsets (ascending, each in 0..chunk.length) with each line before its
- * offset: the output's pieces, in order, none empty. No bytes are copied.
+ * One edit of a chunk: at offset `at`, write `line`, then leave out the next `skip` bytes of the
+ * chunk (a record moved to the holdout file; `canary insert --holdout`). Without `skip` a pure insert.
  */
-export function splicePieces(chunk: Uint8Array, inserts: [number, Uint8Array][]): Uint8Array[] {
+export type Splice = [at: number, line: Uint8Array, skip?: number];
+
+/**
+ * A chunk cut at the splice offsets (ascending, each in 0..chunk.length, a skip ending by the next
+ * offset and within the chunk) with each line before its offset and each skipped range left out:
+ * the output's pieces, in order, none empty. No bytes are copied.
+ */
+export function splicePieces(chunk: Uint8Array, inserts: Splice[]): Uint8Array[] {
   const pieces: Uint8Array[] = [];
   let pos = 0;
-  for (const [at, line] of inserts) {
+  for (const [at, line, skip] of inserts) {
     if (at > pos) pieces.push(chunk.subarray(pos, at));
     if (line.length > 0) pieces.push(line);
-    pos = at;
+    pos = at + (skip ?? 0);
   }
   if (pos < chunk.length) pieces.push(chunk.subarray(pos));
   return pieces;
@@ -43,8 +50,8 @@ export class SplicedOutput {
 
   constructor(private readonly fd?: number) {}
 
-  /** An input chunk and the lines inserted before chunk offsets (ascending). */
-  push(chunk: Uint8Array, inserts: [number, Uint8Array][] = []): void {
+  /** An input chunk and its splices (ascending). */
+  push(chunk: Uint8Array, inserts: Splice[] = []): void {
     const pieces = splicePieces(chunk, inserts);
     for (const piece of pieces) this.hash.update(piece);
     if (this.fd !== undefined) writeAll(writevSync, this.fd, pieces);

@@ -115,6 +115,7 @@ export function buildDocument(report: Report): ReportDocument {
   if (mb) {
     h(2, 'Membership inference');
     p('The gate reads TPR at a low FPR; AUC is shown but never decides (attacks with the same AUC differ tenfold at low FPR).');
+    p(membershipPopulation(mb));
     const ci = (a: (typeof mb.attacks)[number], k: '0.001' | '0.01' | '0.1') => {
       const i = a.tprAtFprInterval?.[k];
       return i ? `${show(a.tprAtFpr[k])} [${show(i.lower)}, ${show(i.upper)}]` : show(a.tprAtFpr[k]);
@@ -167,4 +168,13 @@ export function buildDocument(report: Report): ReportDocument {
   }
   p('This report holds no training records and no model generations: only digests, counts, canary ids and metrics.');
   return { title: `memaudit report: ${v.verdict}`, verdict: v.verdict, blocks };
+}
+
+/** Which members and non-members the membership figures compare (counts and digests only). */
+function membershipPopulation(mb: NonNullable<Report['results']['membership']>): string {
+  if (mb.population === 'records' && mb.records) {
+    const r = mb.records;
+    return `Population: real records. Members: ${r.members} drawn at random from the ${r.training.realRecords} real training records (sha256 ${r.training.sha256.slice(0, 16)}...); non-members: the ${r.nonMembers} held-out records (sha256 ${r.holdout.sha256.slice(0, 16)}...).`;
+  }
+  return mb.population === 'files' ? "Population: the user's member and non-member files." : 'Population: inserted canaries (members) against reference canaries (non-members).';
 }
