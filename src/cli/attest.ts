@@ -42,16 +42,25 @@ const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
   describe: 'Exit 0 only if the signature holds under --key and (with --model) every attested model file is unchanged',
   builder: (y) =>
     y
-      .option('attestation', { type: 'string', demandOption: true, describe: 'RUN_DIR/attestation.dsse.json' })
+      .option('attestation', { type: 'string', demandOption: true, describe: 'RUN_DIR/attestation.dsse.json, or a model directory\'s provenance.dsse.json' })
       .option('key', { type: 'string', demandOption: true, describe: 'Public key (memaudit.pub, SPKI PEM)' })
       .option('model', { type: 'string', describe: 'Model directory whose files must match the attested subjects' }) as unknown as Argv<VerifyArgs>,
   handler: (args) =>
     runCommand('attest verify', async () => {
       // ajv (schema checks) is loaded only by the command that needs it, not by every start-up.
-      const { readEnvelope, verifyAttestation } = await import('../attest/verify.js');
+      const [{ readEnvelope, verifyAttestation }, { provenanceCoverageProblem, provenancePredicateType }] = await Promise.all([
+        import('../attest/verify.js'),
+        import('../attest/provenance.js'),
+      ]);
       const envelope = readEnvelope(args.attestation);
       const { key } = loadPublicKey(args.key);
       const v = await verifyAttestation(envelope, key, args.model);
+      // Training provenance must also name every file the loader reads, not just match the ones it names.
+      const isProvenance = v.statement?.predicateType === provenancePredicateType;
+      if (v.ok && isProvenance && args.model !== undefined) {
+        const problem = provenanceCoverageProblem(v.statement!, args.model);
+        if (problem) Object.assign(v, { ok: false, problem });
+      }
       const predicate = (v.statement?.predicate ?? {}) as { verdict?: string; policy?: { name: string } };
       const result = {
         ok: v.ok,
@@ -65,7 +74,12 @@ const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       };
       emit(args, result, () => {
         if (!v.ok) return '';
-        const rows = [['item', 'value'], ['signature', `valid (keyid ${v.keyid ?? 'not given'})`], ['verdict attested', predicate.verdict ?? '-'], ['subjects', String(result.subjects)]];
+        const rows = [
+          ['item', 'value'],
+          ['signature', `valid (keyid ${v.keyid ?? 'not given'})`],
+          isProvenance ? ['statement', 'training provenance'] : ['verdict attested', predicate.verdict ?? '-'],
+          ['subjects', String(result.subjects)],
+        ];
         if (args.model) rows.push(['model files', `${v.subjects.length} match their attested sha256`]);
         return renderTable(rows);
       });
