@@ -15,12 +15,11 @@ import { META_JSON, PRIVACY_JSON, readModelMeta, readPrivacyRecord, weightFileNa
 import { attestStatement } from './attestation.js';
 import { decodeBase64, verifyEnvelope, type DsseEnvelope } from './dsse.js';
 import { keyAlgorithm, keyIdOf, publicKeyPemOf, type LoadedPrivateKey } from './keys.js';
-import { buildStatement, type ResourceDescriptor, type Statement } from './statement.js';
+import { buildStatement, provenancePredicateType, type ResourceDescriptor, type Statement } from './statement.js';
 import { readEnvelope, verifyAttestation } from './verify.js';
 
 export const provenanceFileName = 'provenance.dsse.json';
-/** Our predicate type for training provenance; the major version is part of the URI (in-toto parsing rules). */
-export const provenancePredicateType = 'urn:memaudit:provenance:training:v1';
+export { provenancePredicateType };
 
 export interface TrainingProvenancePredicate {
   /** The training data by digest and record count (memaudit.json trainingData): never its contents. */

@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { ExitCode } from '../core/errors.js';
 import { loadPublicKey, signingAlgorithms, writeKeyPair, type SigningAlgorithm } from '../attest/keys.js';
+import { provenancePredicateType } from '../attest/statement.js';
 import { renderTable } from '../core/format.js';
 import { runCommand, type GlobalArgs } from './context.js';
 import { emit } from './output.js';
@@ -48,16 +49,14 @@ const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
   handler: (args) =>
     runCommand('attest verify', async () => {
       // ajv (schema checks) is loaded only by the command that needs it, not by every start-up.
-      const [{ readEnvelope, verifyAttestation }, { provenanceCoverageProblem, provenancePredicateType }] = await Promise.all([
-        import('../attest/verify.js'),
-        import('../attest/provenance.js'),
-      ]);
+      const { readEnvelope, verifyAttestation } = await import('../attest/verify.js');
       const envelope = readEnvelope(args.attestation);
       const { key } = loadPublicKey(args.key);
       const v = await verifyAttestation(envelope, key, args.model);
       // Training provenance must also name every file the loader reads, not just match the ones it names.
       const isProvenance = v.statement?.predicateType === provenancePredicateType;
       if (v.ok && isProvenance && args.model !== undefined) {
+        const { provenanceCoverageProblem } = await import('../attest/provenance.js');
         const problem = provenanceCoverageProblem(v.statement!, args.model);
         if (problem) Object.assign(v, { ok: false, problem });
       }
