@@ -87,7 +87,7 @@ function ledgerNote(claim: Claim): string {
   if (!(Math.abs(claim.recorded - claim.epsilon) <= EPSILON_RELATIVE_TOLERANCE * Math.max(claim.recorded, claim.epsilon))) {
     parts.push(`privacy.json records epsilon ${fmt(claim.recorded)} but its own parameters give ${fmt(claim.epsilon)}: tested against ${fmt(claim.epsilon)}`);
   }
-  if (claim.mismatches && claim.mismatches.length > 0) parts.push(`the ledger does not match the training config (${claim.mismatches.join(', ')})`);
+  if (claim.mismatches && claim.mismatches.length > 0) parts.push(`privacy.json does not verify against its parameters and the training config (${claim.mismatches.join(', ')})`);
   return parts.length > 0 ? `; ${parts.join('; ')}` : '';
 }
 
@@ -181,6 +181,14 @@ export async function runDpAudit(ctx: ProbeContext): Promise<DpAuditProbeResult>
   };
 }
 
+/** The claim tested; the recorded epsilon beside it when privacy.json's own parameters give another. */
+function claimedCell(result: DpAuditProbeResult): string {
+  if (result.claimedEpsilon === null) return '-';
+  const recorded = result.recordedEpsilon;
+  const differs = recorded !== undefined && !(Math.abs(recorded - result.claimedEpsilon) <= EPSILON_RELATIVE_TOLERANCE * Math.max(recorded, result.claimedEpsilon));
+  return differs ? `${fmt(result.claimedEpsilon, 3)} (privacy.json says ${fmt(recorded, 3)})` : fmt(result.claimedEpsilon, 3);
+}
+
 export const dpAuditProbe: ProbeModule<DpAuditProbeResult> = {
   ...dpAuditSpec,
   needs: (c) => (c.scoreText || c.classProbabilities ? null : 'needs per-token log-probabilities of given text (scoreText) or class probabilities'),
@@ -191,7 +199,7 @@ export const dpAuditProbe: ProbeModule<DpAuditProbeResult> = {
   summary(result) {
     return [
       ['method', 'attack', 'canaries', 'epsilon >=', 'confidence', 'ceiling', 'claimed', 'refuted'],
-      [result.method, result.attack, result.canaries, fmt(result.epsilonLowerBound, 3), result.confidence, fmt(result.ceiling, 3), result.claimedEpsilon === null ? '-' : fmt(result.claimedEpsilon, 3), result.refuted ? 'YES' : 'no'],
+      [result.method, result.attack, result.canaries, fmt(result.epsilonLowerBound, 3), result.confidence, fmt(result.ceiling, 3), claimedCell(result), result.refuted ? 'YES' : 'no'],
     ];
   },
 };
