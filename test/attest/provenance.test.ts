@@ -5,17 +5,17 @@
  * then exits 1), and a statement that leaves a weight file out does not count.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPublicKey } from 'node:crypto';
-import { cpSync } from 'node:fs';
-import { readPrivacyLedger, type PrivacyLedgerFile } from '../../src/accounting/index.js';
+import { computeEpsilon, readPrivacyLedger, type PrivacyLedgerFile } from '../../src/accounting/index.js';
 import { attestStatement } from '../../src/attest/attestation.js';
 import { loadSigningKey, writeKeyPair } from '../../src/attest/keys.js';
-import { provenanceFileName, provenancePredicateType, provenanceStatement, verifyProvenance, type TrainingProvenancePredicate } from '../../src/attest/provenance.js';
+import { provenanceFileName, provenancePredicateType, provenanceStatement, verifyProvenance, writeProvenance, type TrainingProvenancePredicate } from '../../src/attest/provenance.js';
 import { readEnvelope } from '../../src/attest/verify.js';
 import { buildStatement } from '../../src/attest/statement.js';
-import { verifyModelDirLedger } from '../../src/report/dp-claim.js';
+import { dpClaimFor, verifyModelDirLedger } from '../../src/report/dp-claim.js';
+import type { TargetDescriptor } from '../../src/targets/target.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 
 let dir: string;
@@ -132,6 +132,42 @@ describe('train --dp --sign-key', () => {
     const cli = await runCli(['attest', 'verify', '--attestation', join(model, provenanceFileName), '--key', signer.publicKeyPath, '--model', model]);
     expect(cli.code).toBe(1);
     expect(cli.stderr).toMatch(/does not cover weights\.bin/);
+  });
+
+  it('a privacy.json rewritten consistently with q/10 (or another noise multiplier) is caught by memaudit.json', () => {
+    const model = join(dir, 'q10');
+    cpSync(seeded, model, { recursive: true });
+    const path = join(model, 'privacy.json');
+    const rewrite = (edit: (l: PrivacyLedgerFile) => void): string[] => {
+      const l = JSON.parse(readFileSync(join(seeded, 'privacy.json'), 'utf8')) as PrivacyLedgerFile;
+      edit(l);
+      l.epsilon = { rdp: computeEpsilon(l.segments, l.delta).epsilon, pld: computeEpsilon(l.segments, l.delta, { accountant: 'pld' }).epsilon };
+      writeFileSync(path, JSON.stringify(l));
+      return verifyModelDirLedger(model, readPrivacyLedger(path) as PrivacyLedgerFile).mismatches.map((m) => m.field);
+    };
+    expect(rewrite((l) => {
+      l.samplingRate /= 10;
+      l.expectedBatchSize = l.samplingRate * l.datasetSize;
+      l.segments = l.segments.map((g) => ({ ...g, samplingRate: l.samplingRate }));
+    })).toEqual(['samplingRate', 'expectedBatchSize', 'segments[0].samplingRate']);
+    expect(rewrite((l) => {
+      l.noiseMultiplier = 3;
+      l.segments = l.segments.map((g) => ({ ...g, noiseMultiplier: 3 }));
+    })).toEqual(['noiseMultiplier', 'segments[0].noiseMultiplier']);
+  });
+
+  it('carries the trainer\'s self-audit record into the provenance predicate and dpClaim', async () => {
+    const model = join(dir, 'self-audit');
+    cpSync(seeded, model, { recursive: true, filter: (p) => !p.endsWith(provenanceFileName) });
+    const path = join(model, 'privacy.json');
+    const ledger = JSON.parse(readFileSync(path, 'utf8')) as PrivacyLedgerFile;
+    const selfAudit = { method: 'one-run-whitebox' as const, canaries: 100, guesses: 20, correct: 15, epsilonLowerBound: 0.4, confidence: 0.95, ceiling: 2.1, claimedEpsilon: ledger.epsilon.rdp, refuted: false };
+    writeFileSync(path, JSON.stringify({ ...ledger, selfAudit }));
+    const key = loadSigningKey(signer.privateKeyPath)!;
+    await writeProvenance(model, key);
+    expect((await provenanceStatement(model, key.key)).predicate.selfAudit).toEqual(selfAudit);
+    const claim = await dpClaimFor({ kind: 'local', target: model } as TargetDescriptor, [pub(signer.publicKeyPem)]);
+    expect(claim).toMatchObject({ ledgerVerified: true, provenance: 'trusted', selfAudit });
   });
 
   it('refuses a bad signing key before training: exit 2, one line, no model directory', async () => {
