@@ -68,7 +68,7 @@ function recompute(segments: Segment[], delta: number, accountant: AccountantNam
   }
 }
 
-/** The ledger against itself: segments add up, the last segment is the headline one, qN, and epsilon recomputes. */
+/** The ledger against itself: segments add up, the last segment is the headline one, qN, epsilon recomputes, the history ends there. */
 function checkInternal(ledger: PrivacyLedgerFile, c: Checker): LedgerVerification['recomputed'] {
   const total = ledger.segments.reduce((n, s) => n + s.steps, 0);
   if (total !== ledger.steps) c.add('segments', `steps add up to ${total}`, `steps ${ledger.steps}`);
@@ -83,6 +83,11 @@ function checkInternal(ledger: PrivacyLedgerFile, c: Checker): LedgerVerificatio
     const r = recomputed[a];
     if (r === null) c.add(`epsilon.${a}`, show(ledger.epsilon[a]), 'parameters the accountant accepts');
     else c.near(`epsilon.${a}`, ledger.epsilon[a], r, EPSILON_RELATIVE_TOLERANCE);
+  }
+  // The report charts the history: its last point is the final RDP epsilon at the final step.
+  const end = ledger.epsilonHistory[ledger.epsilonHistory.length - 1];
+  if (end && !(end.step === ledger.steps && close(end.epsilon, ledger.epsilon.rdp, EPSILON_RELATIVE_TOLERANCE))) {
+    c.add('epsilonHistory', `ends at step ${end.step} with epsilon ${end.epsilon}`, `step ${ledger.steps} with the RDP epsilon ${ledger.epsilon.rdp}`);
   }
   return recomputed;
 }

@@ -48,7 +48,11 @@ describe('verifyLedger', () => {
     ledger.epsilon.rdp = 0.5;
     const v = verifyLedger(ledger, claim);
     expect(v.ledgerVerified).toBe(false);
-    expect(v.mismatches).toEqual([{ field: 'epsilon.rdp', ledger: '0.5', expected: String(v.recomputed.rdp) }]);
+    expect(v.mismatches[0]).toEqual({ field: 'epsilon.rdp', ledger: '0.5', expected: String(v.recomputed.rdp) });
+    // Its chart still ends at the true epsilon: named too. Edited along with it, epsilon.rdp alone remains.
+    expect(v.mismatches.map((m) => m.field)).toEqual(['epsilon.rdp', 'epsilonHistory']);
+    ledger.epsilonHistory[ledger.epsilonHistory.length - 1]!.epsilon = 0.5;
+    expect(verifyLedger(ledger, claim).mismatches.map((m) => m.field)).toEqual(['epsilon.rdp']);
     expect(v.recomputedEpsilon).toBeCloseTo(recorded, 9);
   });
 
@@ -62,6 +66,7 @@ describe('verifyLedger', () => {
     l.noiseMultiplier = 2.2;
     l.segments = l.segments.map((s) => ({ ...s, noiseMultiplier: 2.2 }));
     l.epsilon = { rdp: computeEpsilon(l.segments, l.delta).epsilon, pld: computeEpsilon(l.segments, l.delta, { accountant: 'pld' }).epsilon };
+    l.epsilonHistory = [{ step: l.steps, epsilon: l.epsilon.rdp }];
     expect(fields(verifyLedger(l, null))).toEqual(['memaudit.json']); // self-consistent: only the config can refute it
     const v = verifyLedger(l, consistent.claim);
     expect(fields(v)).toEqual(['noiseMultiplier', 'segments[0].noiseMultiplier']);

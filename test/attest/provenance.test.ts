@@ -111,6 +111,7 @@ describe('train --dp --sign-key', () => {
     const path = join(model, 'privacy.json');
     const ledger = JSON.parse(readFileSync(path, 'utf8')) as PrivacyLedgerFile;
     ledger.epsilon.rdp = 0.5;
+    ledger.epsilonHistory[ledger.epsilonHistory.length - 1]!.epsilon = 0.5;
     writeFileSync(path, JSON.stringify(ledger));
     expect((await verifyProvenance(model, [pub(signer.publicKeyPem)])).provenance).toBe('invalid');
     expect(verifyModelDirLedger(model, ledger).mismatches.map((m) => m.field)).toEqual(['epsilon.rdp']);
@@ -142,6 +143,7 @@ describe('train --dp --sign-key', () => {
       const l = JSON.parse(readFileSync(join(seeded, 'privacy.json'), 'utf8')) as PrivacyLedgerFile;
       edit(l);
       l.epsilon = { rdp: computeEpsilon(l.segments, l.delta).epsilon, pld: computeEpsilon(l.segments, l.delta, { accountant: 'pld' }).epsilon };
+      l.epsilonHistory = [{ step: l.steps, epsilon: l.epsilon.rdp }];
       writeFileSync(path, JSON.stringify(l));
       return verifyModelDirLedger(model, readPrivacyLedger(path) as PrivacyLedgerFile).mismatches.map((m) => m.field);
     };

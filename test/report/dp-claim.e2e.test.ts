@@ -83,6 +83,7 @@ describe('audit records the DP claim check', () => {
     const ledger = JSON.parse(readFileSync(path, 'utf8'));
     const recorded = ledger.epsilon.rdp;
     ledger.epsilon.rdp = 0.5;
+    ledger.epsilonHistory.at(-1).epsilon = 0.5;
     writeFileSync(path, JSON.stringify(ledger, null, 2));
     const { report, markdown } = await audit(edited, 'run-edited');
     expect(report.dpClaim.ledgerVerified).toBe(false);
