@@ -28,7 +28,7 @@ async function audit(target: string, run: string) {
   const r = await runCli(['audit', '--target', target, '--manifest', manifestPath, '--policy', policyPath, '--out', join(dir, run), '--trust-key', join(keys, 'memaudit.pub'), '--audit-log', join(dir, 'log.jsonl'), '--seed', '1', '--backend', 'wasm', '--json'], { timeoutMs: 300_000 });
   expect([0, 1, 3], r.stderr).toContain(r.code);
   const report = JSON.parse(readFileSync(join(dir, run, 'report.json'), 'utf8'));
-  return { r, report, markdown: readFileSync(join(dir, run, 'report.md'), 'utf8'), attestation: JSON.parse(Buffer.from(JSON.parse(readFileSync(join(dir, run, 'attestation.dsse.json'), 'utf8')).payload, 'base64').toString()) };
+  return { r, report, markdown: readFileSync(join(dir, run, 'report.md'), 'utf8'), html: readFileSync(join(dir, run, 'report.html'), 'utf8'), attestation: JSON.parse(Buffer.from(JSON.parse(readFileSync(join(dir, run, 'attestation.dsse.json'), 'utf8')).payload, 'base64').toString()) };
 }
 
 beforeAll(async () => {
@@ -85,7 +85,7 @@ describe('audit records the DP claim check', () => {
     ledger.epsilon.rdp = 0.5;
     ledger.epsilonHistory.at(-1).epsilon = 0.5;
     writeFileSync(path, JSON.stringify(ledger, null, 2));
-    const { report, markdown } = await audit(edited, 'run-edited');
+    const { r, report, markdown, html } = await audit(edited, 'run-edited');
     expect(report.dpClaim.ledgerVerified).toBe(false);
     expect(report.dpClaim.mismatches).toEqual([{ field: 'epsilon.rdp', ledger: '0.5', expected: expect.any(String) }]);
     expect(report.dpClaim.recomputedEpsilon).toBeCloseTo(recorded, 6);
@@ -93,6 +93,10 @@ describe('audit records the DP claim check', () => {
     expect(report.dpClaim.provenanceProblem).toMatch(/privacy\.json was modified/);
     expect(markdown).toContain('| mismatch: epsilon.rdp | ledger 0.5, expected');
     expect(markdown).toMatch(/\| training provenance \| INVALID .*privacy\.json was modified/);
+    expect(html).toContain('mismatch: epsilon.rdp');
+    // gate re-decides from the report with the DP claim evidence in it, to the same exit code.
+    const gate = await runCli(['gate', '--report', join(dir, 'run-edited', 'report.json'), '--audit-log', join(dir, 'log.jsonl')]);
+    expect(gate.code, gate.stderr).toBe(r.code);
     const da = report.results['dp-audit'];
     expect(da.claimedEpsilon).toBeCloseTo(recorded, 6);
     expect(da.recordedEpsilon).toBe(0.5);
