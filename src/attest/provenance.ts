@@ -73,7 +73,10 @@ export async function provenanceStatement(dir: string, signer: KeyObject): Promi
   return buildStatement(subjects, provenancePredicateType, predicate);
 }
 
-/** Signs the provenance of a freshly written model directory into DIR/provenance.dsse.json (atomic). */
+/**
+ * Signs the provenance of a model directory into DIR/provenance.dsse.json (atomic). `train` calls it
+ * on the directory before it is published, so the model never appears without its provenance.
+ */
 export async function writeProvenance(dir: string, key: LoadedPrivateKey): Promise<{ path: string; keyid: string }> {
   const statement = await provenanceStatement(dir, key.key);
   const { envelope, keyid } = attestStatement(statement, key);

@@ -7,6 +7,7 @@
 import type { CommandModule } from 'yargs';
 import { accountantNames, type AccountantName } from '../accounting/types.js';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadSigningKey, signingKeyEnv } from '../attest/keys.js';
 import { UsageError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
@@ -127,8 +128,8 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       };
       const records = await readTrainingRecords(args.data, { format: args.format, textField: args.textField, labelColumn: args.labelColumn });
       const result = await trainModel(config, records, { progress: progressFor(args), backend: info.backend });
-      await saveTrainedModel(args.out, result);
-      const signed = signingKey ? await writeProvenance(args.out, signingKey) : null;
+      await saveTrainedModel(args.out, result, signingKey ? { beforePublish: async (dir) => void (await writeProvenance(dir, signingKey)) } : {});
+      const signed = signingKey ? { path: join(args.out, provenanceFileName), keyid: signingKey.keyid } : null;
       const outputs = modelFiles(args.out);
       if (signed) outputs.push({ name: provenanceFileName, sha256: sha256Hex(readFileSync(signed.path)) });
       recordRun(args, { command: 'train', inputs: [{ name: args.data, sha256: records.source.sha256 }], outputs, exitCode: 0 });

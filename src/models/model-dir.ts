@@ -209,7 +209,12 @@ let exitHook = false;
  * Writes a model directory atomically. An existing model directory at `dir` is replaced; an
  * existing folder that is not a model directory (and not empty) is refused rather than clobbered.
  */
-export async function saveModelDir(dir: string, model: tf.LayersModel, meta: ModelMeta, privacy: PrivacyRecord = nonPrivate): Promise<void> {
+export interface SaveModelDirOptions {
+  /** Writes more files into the finished temporary directory before it is renamed into place (e.g. signed provenance). */
+  beforePublish?: (tempDir: string) => Promise<void>;
+}
+
+export async function saveModelDir(dir: string, model: tf.LayersModel, meta: ModelMeta, privacy: PrivacyRecord = nonPrivate, options: SaveModelDirOptions = {}): Promise<void> {
   validate(modelMetaSchema, meta, `${META_JSON} (to be written)`);
   parsePrivacyFile(privacy, `${PRIVACY_JSON} (to be written)`);
   const target = resolve(dir);
@@ -237,6 +242,7 @@ export async function saveModelDir(dir: string, model: tf.LayersModel, meta: Mod
     writeFileSync(join(temp, WEIGHTS_BIN), weights);
     writeFileSync(join(temp, META_JSON), JSON.stringify(meta, null, 2) + '\n');
     writeFileSync(join(temp, PRIVACY_JSON), JSON.stringify(privacy, null, 2) + '\n');
+    await options.beforePublish?.(temp);
     if (existsSync(target)) {
       renameSync(target, old);
       pendingDirs.add(old);
