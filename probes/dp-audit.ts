@@ -12,7 +12,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readPrivacyLedger } from '../src/accounting/index.js';
+import { EPSILON_RELATIVE_TOLERANCE, readPrivacyLedger } from '../src/accounting/index.js';
+import { verifyModelDirLedger } from '../src/report/dp-claim.js';
 import type { BackendPreference } from '../src/core/backend.js';
 import { ExitCode, UsageError, InconclusiveError } from '../src/core/errors.js';
 import { fmt } from '../src/core/format.js';
@@ -43,6 +44,10 @@ export interface DpAuditProbeResult extends DpAuditResult {
   correct?: number;
   /** Where the claim came from. */
   claimSource: 'privacy.json' | 'flag' | 'none';
+  /** privacy.json: the epsilon it records (claimedEpsilon is the one recomputed from its parameters). */
+  recordedEpsilon?: number;
+  /** privacy.json: the fields that do not recompute or match the training config (docs/SCIENCE.md "Verifying a DP claim"). */
+  ledgerMismatches?: string[];
   note: string;
 }
 
@@ -53,9 +58,14 @@ interface Claim {
   epsilon: number | null;
   delta: number | null;
   source: DpAuditProbeResult['claimSource'];
+  recorded?: number;
+  mismatches?: string[];
 }
 
-/** --claimed-epsilon, else the DP ledger of a local model directory. */
+/**
+ * --claimed-epsilon, else the DP ledger of a local model directory, with epsilon recomputed from
+ * the ledger's own parameters: a hand-edited epsilon is not what gets tested.
+ */
 function claimFor(ctx: ProbeContext): Claim {
   const flag = ctx.options.claimedEpsilon;
   if (typeof flag === 'number') return { epsilon: flag, delta: null, source: 'flag' };
@@ -64,10 +74,25 @@ function claimFor(ctx: ProbeContext): Claim {
     const path = join(spec.dir, 'privacy.json');
     if (existsSync(path)) {
       const ledger = readPrivacyLedger(path);
-      if (ledger.dp) return { epsilon: ledger.epsilon[ledger.accountant], delta: ledger.delta, source: 'privacy.json' };
+      if (ledger.dp) {
+        const recorded = ledger.epsilon[ledger.accountant];
+        const check = verifyModelDirLedger(spec.dir, ledger);
+        return { epsilon: check.recomputedEpsilon ?? recorded, delta: ledger.delta, source: 'privacy.json', recorded, mismatches: check.mismatches.map((m) => m.field) };
+      }
     }
   }
   return { epsilon: null, delta: null, source: 'none' };
+}
+
+/** What the note adds when privacy.json's recorded epsilon or parameters do not check out. */
+function ledgerNote(claim: Claim): string {
+  if (claim.recorded === undefined || claim.epsilon === null) return '';
+  const parts: string[] = [];
+  if (!(Math.abs(claim.recorded - claim.epsilon) <= EPSILON_RELATIVE_TOLERANCE * Math.max(claim.recorded, claim.epsilon))) {
+    parts.push(`privacy.json records epsilon ${fmt(claim.recorded)} but its own parameters give ${fmt(claim.epsilon)}: tested against ${fmt(claim.epsilon)}`);
+  }
+  if (claim.mismatches && claim.mismatches.length > 0) parts.push(`privacy.json does not verify against its parameters and the training config (${claim.mismatches.join(', ')})`);
+  return parts.length > 0 ? `; ${parts.join('; ')}` : '';
 }
 
 /** Members: inserted canaries (with --repetitions R, only those inserted R times); non-members: never inserted. */
@@ -156,6 +181,7 @@ export async function runDpAudit(ctx: ProbeContext): Promise<DpAuditProbeResult>
   const note = refuted
     ? `the empirical lower bound ${fmt(bound.epsilonLowerBound)} exceeds the claimed epsilon ${fmt(claim.epsilon!)}: the DP claim is refuted (implementation or accounting is wrong)`
     : `a lower bound below the claim is not evidence of privacy: with ${inScores.length + outScores.length} canaries no bound can exceed ${fmt(bound.ceiling)}`;
+  const checkedNote = note + ledgerNote(claim);
   return {
     ...probeRunInfo(ctx, 'dp-audit', started),
     method: bound.method,
@@ -174,8 +200,17 @@ export async function runDpAudit(ctx: ProbeContext): Promise<DpAuditProbeResult>
     hypotheses: bound.hypotheses,
     ...(bound.guesses !== undefined ? { guesses: bound.guesses, correct: bound.correct } : {}),
     claimSource: claim.source,
-    note,
+    ...(claim.recorded !== undefined ? { recordedEpsilon: claim.recorded, ledgerMismatches: claim.mismatches ?? [] } : {}),
+    note: checkedNote,
   };
+}
+
+/** The claim tested; the recorded epsilon beside it when privacy.json's own parameters give another. */
+function claimedCell(result: DpAuditProbeResult): string {
+  if (result.claimedEpsilon === null) return '-';
+  const recorded = result.recordedEpsilon;
+  const differs = recorded !== undefined && !(Math.abs(recorded - result.claimedEpsilon) <= EPSILON_RELATIVE_TOLERANCE * Math.max(recorded, result.claimedEpsilon));
+  return differs ? `${fmt(result.claimedEpsilon, 3)} (privacy.json says ${fmt(recorded, 3)})` : fmt(result.claimedEpsilon, 3);
 }
 
 export const dpAuditProbe: ProbeModule<DpAuditProbeResult> = {
@@ -188,7 +223,7 @@ export const dpAuditProbe: ProbeModule<DpAuditProbeResult> = {
   summary(result) {
     return [
       ['method', 'attack', 'canaries', 'epsilon >=', 'confidence', 'ceiling', 'claimed', 'refuted'],
-      [result.method, result.attack, result.canaries, fmt(result.epsilonLowerBound, 3), result.confidence, fmt(result.ceiling, 3), result.claimedEpsilon === null ? '-' : fmt(result.claimedEpsilon, 3), result.refuted ? 'YES' : 'no'],
+      [result.method, result.attack, result.canaries, fmt(result.epsilonLowerBound, 3), result.confidence, fmt(result.ceiling, 3), claimedCell(result), result.refuted ? 'YES' : 'no'],
     ];
   },
 };

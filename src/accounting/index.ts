@@ -18,4 +18,5 @@ export {
 } from './privacyFile.js';
 export { rdpSubsampledGaussian, rdpCurve, rdpToEpsilon, rdpToDelta } from './rdp.js';
 export { pldEpsilon, pldDelta, DEFAULT_VALUE_DISCRETIZATION, SubsampledGaussianLoss } from './pld/index.js';
-export { stepsFor, samplingRateFor } from './steps.js';
+export { stepsFor, samplingRateFor, defaultDelta } from './steps.js';
+export { verifyLedger, EPSILON_RELATIVE_TOLERANCE, PARAMETER_RELATIVE_TOLERANCE, type LedgerVerification, type LedgerMismatch, type TrainingRecordClaim } from './verify-ledger.js';

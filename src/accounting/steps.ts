@@ -16,3 +16,8 @@ export function stepsFor(datasetSize: number, batchSize: number, epochs: number)
   const rounded = Math.round(exact);
   return Math.abs(exact - rounded) < 1e-9 * Math.max(1, rounded) ? rounded : Math.ceil(exact);
 }
+
+/** The trainer's delta when none is given: min(1e-5, 1 / (10 N)), well below 1/N (src/train/loop.ts uses the same rule). */
+export function defaultDelta(datasetSize: number): number {
+  return Math.min(1e-5, 1 / (10 * datasetSize));
+}

@@ -7,7 +7,7 @@
 import type { AuditLogHead } from './audit-log.js';
 import { buildStatement, privacyAuditPredicateType, subjectsFor, type Statement } from './statement.js';
 import type { Reason, VerdictName } from '../policy/verdict.js';
-import type { LedgerEvidence } from '../policy/evidence.js';
+import type { DpClaimEvidence, LedgerEvidence } from '../policy/evidence.js';
 import type { Report } from '../report/types.js';
 
 export interface PrivacyAuditPredicate {
@@ -23,6 +23,8 @@ export interface PrivacyAuditPredicate {
   manifestBinding: { manifestOutputSha256: string; modelTrainingDataSha256: string | null };
   target: { target: string; kind: string; task: string; digest: string; model?: string };
   dpLedger: LedgerEvidence | null;
+  /** The DP claim as the audit checked it (ledger recomputed, provenance verified); absent without a DP claim. */
+  dpClaim?: DpClaimEvidence;
   report: { sha256: string };
   toolVersion: string;
   backend: string;
@@ -66,6 +68,7 @@ export function privacyAuditStatement(report: Report, reportSha256: string, chec
     manifestBinding: report.binding ?? { manifestOutputSha256: report.manifest.output.sha256, modelTrainingDataSha256: null },
     target: { target: report.target.target, kind: report.target.kind, task: report.target.task, digest: report.target.digest, ...(report.target.model ? { model: report.target.model } : {}) },
     dpLedger: report.ledger === null ? null : (ledger as unknown as LedgerEvidence),
+    ...(report.dpClaim ? { dpClaim: report.dpClaim } : {}),
     report: { sha256: reportSha256 },
     toolVersion: report.toolVersion,
     backend: report.backend,

@@ -7,6 +7,8 @@ import type { TargetDescriptor } from '../targets/target.js';
 export const statementType = 'https://in-toto.io/Statement/v1';
 /** Our predicate type; the major version is part of the URI (in-toto parsing rules). */
 export const privacyAuditPredicateType = 'urn:memaudit:attestation:privacy-audit:v1';
+/** The predicate type of signed training provenance (provenance.dsse.json, src/attest/provenance.ts). */
+export const provenancePredicateType = 'urn:memaudit:provenance:training:v1';
 
 export interface ResourceDescriptor {
   name: string;

@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { ExitCode } from '../core/errors.js';
 import { loadPublicKey, signingAlgorithms, writeKeyPair, type SigningAlgorithm } from '../attest/keys.js';
+import { provenancePredicateType } from '../attest/statement.js';
 import { renderTable } from '../core/format.js';
 import { runCommand, type GlobalArgs } from './context.js';
 import { emit } from './output.js';
@@ -42,7 +43,7 @@ const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
   describe: 'Exit 0 only if the signature holds under --key and (with --model) every attested model file is unchanged',
   builder: (y) =>
     y
-      .option('attestation', { type: 'string', demandOption: true, describe: 'RUN_DIR/attestation.dsse.json' })
+      .option('attestation', { type: 'string', demandOption: true, describe: 'RUN_DIR/attestation.dsse.json, or a model directory\'s provenance.dsse.json' })
       .option('key', { type: 'string', demandOption: true, describe: 'Public key (memaudit.pub, SPKI PEM)' })
       .option('model', { type: 'string', describe: 'Model directory whose files must match the attested subjects' }) as unknown as Argv<VerifyArgs>,
   handler: (args) =>
@@ -52,6 +53,13 @@ const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       const envelope = readEnvelope(args.attestation);
       const { key } = loadPublicKey(args.key);
       const v = await verifyAttestation(envelope, key, args.model);
+      // Training provenance must also name every file the loader reads, not just match the ones it names.
+      const isProvenance = v.statement?.predicateType === provenancePredicateType;
+      if (v.ok && isProvenance && args.model !== undefined) {
+        const { provenanceCoverageProblem } = await import('../attest/provenance.js');
+        const problem = provenanceCoverageProblem(v.statement!, args.model);
+        if (problem) Object.assign(v, { ok: false, problem });
+      }
       const predicate = (v.statement?.predicate ?? {}) as { verdict?: string; policy?: { name: string } };
       const result = {
         ok: v.ok,
@@ -65,7 +73,12 @@ const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       };
       emit(args, result, () => {
         if (!v.ok) return '';
-        const rows = [['item', 'value'], ['signature', `valid (keyid ${v.keyid ?? 'not given'})`], ['verdict attested', predicate.verdict ?? '-'], ['subjects', String(result.subjects)]];
+        const rows = [
+          ['item', 'value'],
+          ['signature', `valid (keyid ${v.keyid ?? 'not given'})`],
+          isProvenance ? ['statement', 'training provenance'] : ['verdict attested', predicate.verdict ?? '-'],
+          ['subjects', String(result.subjects)],
+        ];
         if (args.model) rows.push(['model files', `${v.subjects.length} match their attested sha256`]);
         return renderTable(rows);
       });

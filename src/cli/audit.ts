@@ -6,7 +6,7 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import type { ProbeName } from '../../probes/types.js';
-import { loadSigningKey, signingKeyEnv } from '../attest/keys.js';
+import { loadPublicKey, loadSigningKey, signingKeyEnv } from '../attest/keys.js';
 import { UsageError } from '../core/errors.js';
 import { openTargetOptionsFromArgs, targetOptions, type TargetArgs } from '../targets/options.js';
 import { auditLogOptions, auditLogPath, type AuditLogArgs } from './audit-log.js';
@@ -19,6 +19,7 @@ interface AuditArgs extends GlobalArgs, TargetArgs, AuditLogArgs {
   policy?: string;
   out: string;
   signKey?: string;
+  trustKey?: string[];
   probeOption?: string[];
   data?: string;
   holdout?: string;
@@ -51,6 +52,7 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
         .option('policy', { type: 'string', describe: 'Policy file [default: the documented default policy]' })
         .option('out', { type: 'string', demandOption: true, describe: 'Run directory for report.json, report.md, report.html, attestation.dsse.json' })
         .option('sign-key', { type: 'string', describe: `Private key to sign the attestation (PKCS#8 PEM) [default: $${signingKeyEnv}]` })
+        .option('trust-key', { type: 'string', array: true, describe: 'Public key (SPKI PEM) whose signed training provenance (provenance.dsse.json) is trusted (repeatable)' })
         .option('probe-option', { type: 'string', array: true, describe: 'A probe option, PROBE.OPTION=VALUE (repeatable), e.g. extraction.beam-width=8' })
         .option('data', { type: 'string', describe: "Training data, if moved since canary insert (membership on real records; default: the manifest's output, sha256 checked)" })
         .option('holdout', { type: 'string', describe: "Holdout file, if moved since canary insert (default: the manifest's holdout, sha256 checked)" }),
@@ -67,6 +69,7 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
       for (const key of ['data', 'holdout'] as const) if (args[key] !== undefined) (probeOptions.membership ??= {})[key] ??= args[key];
       const signingKey = loadSigningKey(args.signKey);
       if (signingKey?.warning) process.stderr.write(`memaudit audit: warning: ${signingKey.warning}\n`);
+      const trustedKeys = (args.trustKey ?? []).map((path) => loadPublicKey(path).key);
       const run = await runAudit({
         target: args.target,
         targetOptions: openTargetOptionsFromArgs(args),
@@ -77,6 +80,7 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
         backend: args.backend,
         progress: progressFor(args),
         signingKey,
+        trustedKeys,
         auditLogPath: auditLogPath(args),
         purpose: args.purpose,
         probeOptions,
@@ -94,6 +98,7 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
           probes: run.probesRun,
           policy: v.policy,
           backend: run.report.backend,
+          dpClaim: run.report.dpClaim ?? null,
         },
         () =>
           `${renderTable(summaryRows(run.report))}${verdictHeadline[v.verdict]}\n` +

@@ -6,7 +6,11 @@
  */
 import type { CommandModule } from 'yargs';
 import { accountantNames, type AccountantName } from '../accounting/types.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSigningKey, signingKeyEnv } from '../attest/keys.js';
 import { UsageError } from '../core/errors.js';
+import { sha256Hex } from '../core/hash.js';
 import { fmt, renderTable } from '../core/format.js';
 import { numberFlag, numberListFlag, rules } from '../core/flags.js';
 import { dataFormats, type DataFormat } from '../data/format.js';
@@ -45,6 +49,7 @@ interface TrainArgs extends GlobalArgs, AuditLogArgs {
   hidden?: number[];
   activation?: HiddenActivation;
   layerNorm?: boolean;
+  signKey?: string;
 }
 
 export interface TrainJson {
@@ -61,6 +66,9 @@ export interface TrainJson {
   accountant: AccountantName | null;
   noiseSource: string | null;
   backend: string;
+  /** DIR/provenance.dsse.json when signed (--sign-key or $MEMAUDIT_SIGNING_KEY), else null. */
+  provenance: string | null;
+  provenanceKeyid: string | null;
 }
 
 export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
@@ -88,14 +96,19 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       .option('embedding-dim', { type: 'string', describe: 'charlm: embedding size', coerce: numberFlag('embedding-dim', rules.positiveInt) })
       .option('hidden', { type: 'string', describe: 'Hidden layer sizes, e.g. 128 or 64,64', coerce: numberListFlag('hidden', rules.positiveInt) })
       .option('activation', { choices: activationChoices, describe: 'Hidden activation' })
-      .option('layer-norm', { type: 'boolean', describe: 'Layer normalization after each hidden layer' }) as never,
+      .option('layer-norm', { type: 'boolean', describe: 'Layer normalization after each hidden layer' })
+      .option('sign-key', { type: 'string', describe: `Private key (PKCS#8 PEM) to sign the training provenance, provenance.dsse.json [default: $${signingKeyEnv}]` }) as never,
   handler: (args) =>
     runCommand('train', async () => {
       if (args.model === 'mlp' && args.labelColumn === undefined) throw new UsageError('--model mlp needs --label-column');
-      const [{ initBackend }, { readTrainingRecords, saveTrainedModel, trainModel }, { modelFiles }] = await Promise.all([
+      // A bad key is refused before training, not after it.
+      const signingKey = loadSigningKey(args.signKey);
+      if (signingKey?.warning) process.stderr.write(`memaudit train: warning: ${signingKey.warning}\n`);
+      const [{ initBackend }, { readTrainingRecords, saveTrainedModel, trainModel }, { modelFiles }, { provenanceFileName, writeProvenance }] = await Promise.all([
         import('../core/backend.js'),
         import('../train/index.js'),
         import('../models/model-dir.js'),
+        import('../attest/provenance.js'),
       ]);
       const info = await initBackend(args.backend);
       const config: TrainConfig = {
@@ -115,8 +128,11 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       };
       const records = await readTrainingRecords(args.data, { format: args.format, textField: args.textField, labelColumn: args.labelColumn });
       const result = await trainModel(config, records, { progress: progressFor(args), backend: info.backend });
-      await saveTrainedModel(args.out, result);
-      recordRun(args, { command: 'train', inputs: [{ name: args.data, sha256: records.source.sha256 }], outputs: modelFiles(args.out), exitCode: 0 });
+      await saveTrainedModel(args.out, result, signingKey ? { beforePublish: async (dir) => void (await writeProvenance(dir, signingKey)) } : {});
+      const signed = signingKey ? { path: join(args.out, provenanceFileName), keyid: signingKey.keyid } : null;
+      const outputs = modelFiles(args.out);
+      if (signed) outputs.push({ name: provenanceFileName, sha256: sha256Hex(readFileSync(signed.path)) });
+      recordRun(args, { command: 'train', inputs: [{ name: args.data, sha256: records.source.sha256 }], outputs, exitCode: 0 });
       const privacy = result.privacy.dp ? result.privacy : undefined;
       const json: TrainJson = {
         modelDir: args.out,
@@ -132,6 +148,8 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
         accountant: privacy ? privacy.accountant : null,
         noiseSource: privacy ? privacy.noiseSource : null,
         backend: info.backend,
+        provenance: signed?.path ?? null,
+        provenanceKeyid: signed?.keyid ?? null,
       };
       emit(args, json, () => {
         const rows: (string | number)[][] = [
@@ -150,6 +168,7 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
           rows.push(['privacy', 'not private (no DP): treat the weights as possibly memorizing their training data']);
         }
         rows.push(['backend', json.backend]);
+        rows.push(['training provenance', signed ? `${signed.path} (signed, keyid ${signed.keyid.slice(0, 16)}...)` : `unsigned (no --sign-key or $${signingKeyEnv})`]);
         return renderTable(rows);
       });
     }),

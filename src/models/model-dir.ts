@@ -8,7 +8,7 @@
  * sibling and renamed into place: a crash never leaves half a model behind.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, normalize, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tf } from '../core/backend.js';
 import { InputError, UsageError } from '../core/errors.js';
@@ -209,7 +209,12 @@ let exitHook = false;
  * Writes a model directory atomically. An existing model directory at `dir` is replaced; an
  * existing folder that is not a model directory (and not empty) is refused rather than clobbered.
  */
-export async function saveModelDir(dir: string, model: tf.LayersModel, meta: ModelMeta, privacy: PrivacyRecord = nonPrivate): Promise<void> {
+export interface SaveModelDirOptions {
+  /** Writes more files into the finished temporary directory before it is renamed into place (e.g. signed provenance). */
+  beforePublish?: (tempDir: string) => Promise<void>;
+}
+
+export async function saveModelDir(dir: string, model: tf.LayersModel, meta: ModelMeta, privacy: PrivacyRecord = nonPrivate, options: SaveModelDirOptions = {}): Promise<void> {
   validate(modelMetaSchema, meta, `${META_JSON} (to be written)`);
   parsePrivacyFile(privacy, `${PRIVACY_JSON} (to be written)`);
   const target = resolve(dir);
@@ -237,6 +242,7 @@ export async function saveModelDir(dir: string, model: tf.LayersModel, meta: Mod
     writeFileSync(join(temp, WEIGHTS_BIN), weights);
     writeFileSync(join(temp, META_JSON), JSON.stringify(meta, null, 2) + '\n');
     writeFileSync(join(temp, PRIVACY_JSON), JSON.stringify(privacy, null, 2) + '\n');
+    await options.beforePublish?.(temp);
     if (existsSync(target)) {
       renameSync(target, old);
       pendingDirs.add(old);
@@ -306,4 +312,19 @@ export function modelFiles(dir: string): { name: string; sha256: string }[] {
   }
   if (!out.some((f) => f.name === MODEL_JSON)) throw new InputError(`${dir}: not a model directory (${MODEL_JSON} not found)`);
   return out;
+}
+
+/**
+ * The files the loader reads to get the weights: `model.json` and every path of its
+ * weightsManifest, relative to the directory (what signed training provenance must cover).
+ */
+export function weightFileNames(dir: string): string[] {
+  const modelJsonPath = join(dir, MODEL_JSON);
+  const json = readJsonOrFail(modelJsonPath) as Partial<ModelJsonFile>;
+  if (!json || typeof json !== 'object' || !Array.isArray(json.weightsManifest)) {
+    throw new InputError(`${modelJsonPath}: not a tfjs LayersModel model.json (needs weightsManifest)`);
+  }
+  const paths = json.weightsManifest.flatMap((group) => (Array.isArray(group?.paths) ? group.paths : []));
+  if (paths.some((p) => typeof p !== 'string')) throw new InputError(`${modelJsonPath}: /weightsManifest: every path must be a string`);
+  return [MODEL_JSON, ...new Set(paths.map((p) => normalize(p)))];
 }

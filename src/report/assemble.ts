@@ -22,7 +22,14 @@ export interface ReportInput extends AuditEvidence {
 export function buildReport(input: ReportInput, policy: LoadedPolicy): { report: Report; verdict: Verdict } {
   // Always recorded, so a report says whether the manifest was checked against the model (null: it was not).
   const binding = input.binding ?? { manifestOutputSha256: input.manifest.output.sha256, modelTrainingDataSha256: null };
-  const evidence: AuditEvidence = { manifest: input.manifest, binding, results: input.results, failures: input.failures, ledger: input.ledger };
+  const evidence: AuditEvidence = {
+    manifest: input.manifest,
+    binding,
+    results: input.results,
+    failures: input.failures,
+    ledger: input.ledger,
+    ...(input.dpClaim ? { dpClaim: input.dpClaim } : {}),
+  };
   const verdict = decide(evidence, policy);
   const { exitCode: _exit, ...recorded } = verdict;
   const report: Report = {
@@ -56,7 +63,14 @@ export function readReport(path: string): Report {
 
 /** The evidence inside a report, for re-deciding with another policy. */
 export function evidenceOf(report: Report): AuditEvidence {
-  return { manifest: report.manifest, ...(report.binding ? { binding: report.binding } : {}), results: report.results, failures: report.failures, ledger: report.ledger };
+  return {
+    manifest: report.manifest,
+    ...(report.binding ? { binding: report.binding } : {}),
+    results: report.results,
+    failures: report.failures,
+    ledger: report.ledger,
+    ...(report.dpClaim ? { dpClaim: report.dpClaim } : {}),
+  };
 }
 
 /** Rows of the terminal summary table (header first): the verdict's reasons, then key figures. */
@@ -68,5 +82,10 @@ export function summaryRows(report: Report, verdict: Pick<Verdict, 'verdict' | '
   const mb = report.results.membership;
   if (mb) for (const a of mb.attacks) rows.push(['', 'membership', `auc:${a.name}`, show(a.auc), '', `TPR ${show(a.tprAtFpr['0.001'])} @ 0.1% FPR, ${show(a.tprAtFpr['0.01'])} @ 1%`]);
   if (report.ledger?.dp) rows.push(['', 'dp-ledger', 'epsilon', show(report.ledger.epsilon[report.ledger.accountant]), '', `delta ${report.ledger.delta}, ${report.ledger.accountant}`]);
+  const claim = report.dpClaim;
+  if (claim) {
+    const fields = claim.mismatches.map((m) => m.field).join(', ');
+    rows.push(['', 'dp-claim', 'recomputedEpsilon', show(claim.recomputedEpsilon), '', `ledger ${claim.ledgerVerified ? 'verified' : `NOT verified (${fields})`}; provenance ${claim.provenance}`]);
+  }
   return rows;
 }

@@ -3,6 +3,7 @@
  * to Markdown and to HTML by their own small renderers, so both say exactly the same thing.
  * Only counts, digests, canary ids and metrics go in: never canary text or generations.
  */
+import type { DpClaimEvidence } from '../policy/evidence.js';
 import type { Reason, VerdictName } from '../policy/verdict.js';
 import { reportCharts, type Chart } from './charts.js';
 import type { Report } from './types.js';
@@ -40,6 +41,26 @@ export function reasonRows(reasons: Reason[]): string[][] {
   return reasons.map((r) => [r.outcome, r.probe, r.metric, show(r.value), r.threshold === null ? '-' : `${r.comparator ?? ''} ${show(r.threshold)}`.trim(), r.message]);
 }
 const reasonHeader = ['outcome', 'probe', 'metric', 'value', 'pass if', 'why'];
+
+const provenanceText: Record<DpClaimEvidence['provenance'], string> = {
+  trusted: 'signed by a trusted key, covering these weight files',
+  untrusted: 'signed, but not by a trusted key (--trust-key)',
+  unsigned: 'unsigned (train --sign-key signs it)',
+  invalid: 'INVALID',
+};
+
+/** The DP claim checks (docs/SCIENCE.md "Verifying a DP claim"): every mismatched field by name. */
+export function dpClaimRows(c: DpClaimEvidence): string[][] {
+  const rows = [
+    ['ledger recomputed and matched to the training config', c.ledgerVerified ? 'verified' : `NOT verified: ${c.mismatches.length} mismatch${c.mismatches.length === 1 ? '' : 'es'}`],
+    ['recomputed epsilon', show(c.recomputedEpsilon)],
+    ...c.mismatches.map((m) => [`mismatch: ${m.field}`, `ledger ${m.ledger}, expected ${m.expected}`]),
+    ['training provenance', `${provenanceText[c.provenance]}${c.provenanceKeyId ? ` (keyid ${c.provenanceKeyId.slice(0, 16)}...)` : ''}${c.provenanceProblem ? `: ${c.provenanceProblem}` : ''}`],
+  ];
+  const sa = c.selfAudit;
+  if (sa) rows.push(['trainer self-audit', `${sa.method}, ${sa.canaries} audit canaries: epsilon >= ${show(sa.epsilonLowerBound)} at ${sa.confidence} (ceiling ${show(sa.ceiling)})${sa.refuted ? ': the claim is REFUTED' : ''}`]);
+  return rows;
+}
 
 export function buildDocument(report: Report): ReportDocument {
   const v = report.verdict;
@@ -137,6 +158,7 @@ export function buildDocument(report: Report): ReportDocument {
     ]);
     chart('epsilon');
   }
+  if (report.dpClaim) table(['claim check', 'result'], dpClaimRows(report.dpClaim));
   const da = report.results['dp-audit'];
   if (da) {
     p(`Empirical audit (${da.method}, ${da.canaries} canaries, ${da.confidence} confidence): epsilon >= ${show(da.epsilonLowerBound)}${da.claimedEpsilon === null ? '' : ` against a claim of ${show(da.claimedEpsilon)}`}${da.refuted ? ': the DP claim is REFUTED.' : '.'} A low lower bound is not evidence of privacy: ${da.canaries} canaries could never show more than ${show(da.ceiling)}.`);

@@ -4,7 +4,8 @@
  * then one audit log entry. Probe failures the verdict understands (a missing capability, not
  * enough evidence) become INCONCLUSIVE reasons; any other error stops the run with nothing written.
  */
-import { existsSync, statSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openProbeSession, runProbe } from '../../probes/common.js';
 import { findProbe } from '../../probes/registry.js';
@@ -20,11 +21,12 @@ import { sha256Hex } from '../core/hash.js';
 import type { Progress } from '../core/progress.js';
 import type { OpenTargetOptions } from '../targets/options.js';
 import type { TargetDescriptor } from '../targets/target.js';
-import { summarizeManifest, type LedgerEvidence, type ProbeFailure, type ProbeResults } from '../policy/evidence.js';
+import { summarizeManifest, type DpClaimEvidence, type LedgerEvidence, type ProbeFailure, type ProbeResults } from '../policy/evidence.js';
 import { loadPolicy } from '../policy/load.js';
 import type { Policy } from '../policy/types.js';
 import type { Verdict } from '../policy/verdict.js';
 import { buildReport, serializeReport } from './assemble.js';
+import { dpClaimFor, modelDirOf } from './dp-claim.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
 import type { Report } from './types.js';
@@ -43,6 +45,8 @@ export interface AuditRunOptions {
   backend?: BackendPreference;
   progress?: Progress;
   signingKey: LoadedPrivateKey | null;
+  /** Public keys whose signed training provenance is trusted (--trust-key). */
+  trustedKeys?: readonly KeyObject[];
   /** Where to append the run's entry; null for no log (library use). */
   auditLogPath: string | null;
   purpose?: string;
@@ -62,8 +66,7 @@ export interface AuditRunResult {
 
 /** The model's DP ledger: privacy.json of a local model directory; null when unknown (APIs, foreign models). */
 export function ledgerFor(target: TargetDescriptor): LedgerEvidence | null {
-  if (target.kind !== 'local') return null;
-  const dir = existsSync(target.target) && statSync(target.target).isDirectory() ? target.target : null;
+  const dir = modelDirOf(target);
   const file = dir ? join(dir, 'privacy.json') : null;
   return file && existsSync(file) ? (readPrivacyLedger(file) as LedgerEvidence) : null;
 }
@@ -94,8 +97,10 @@ export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
   const probesRun: ProbeName[] = [];
   const optionsUsed: Partial<Record<ProbeName, Record<string, unknown>>> = {};
   let ledger: LedgerEvidence | null;
+  let dpClaim: DpClaimEvidence | undefined;
   try {
     ledger = ledgerFor(session.targetDescriptor);
+    dpClaim = await dpClaimFor(session.targetDescriptor, o.trustedKeys ?? []);
     for (const name of probesToRun(policy.policy, ledger)) {
       const probe = findProbe(name);
       if (!probe) {
@@ -132,6 +137,7 @@ export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
       failures,
       ledger,
       probeOptions: optionsUsed,
+      ...(dpClaim ? { dpClaim } : {}),
     },
     policy,
   );

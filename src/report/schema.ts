@@ -81,6 +81,30 @@ const ledger = {
   ],
 };
 
+const selfAudit = {
+  type: 'object',
+  required: ['method', 'canaries', 'guesses', 'correct', 'epsilonLowerBound', 'confidence', 'ceiling', 'claimedEpsilon', 'refuted'],
+  properties: { method: { const: 'one-run-whitebox' }, canaries: count, guesses: count, correct: count, epsilonLowerBound: numberish, ceiling: numberish, claimedEpsilon: numberish, refuted: { type: 'boolean' } },
+};
+
+// Optional: absent without a DP claim, and in reports written before claims were verified.
+const dpClaim = {
+  type: 'object',
+  required: ['ledgerVerified', 'mismatches', 'recomputedEpsilon', 'provenance'],
+  properties: {
+    ledgerVerified: { type: 'boolean' },
+    mismatches: {
+      type: 'array',
+      items: { type: 'object', required: ['field', 'ledger', 'expected'], properties: { field: { type: 'string' }, ledger: { type: 'string' }, expected: { type: 'string' } } },
+    },
+    recomputedEpsilon: { anyOf: [numberish, { type: 'null' }] },
+    provenance: { enum: ['trusted', 'untrusted', 'unsigned', 'invalid'] },
+    provenanceKeyId: digest,
+    provenanceProblem: { type: 'string' },
+    selfAudit,
+  },
+};
+
 export const reportSchema: JsonSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   type: 'object',
@@ -142,6 +166,7 @@ export const reportSchema: JsonSchema = {
       additionalProperties: false,
       properties: Object.fromEntries(Object.keys(probeResultSchemas).map((name) => [name, { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } }])),
     },
+    dpClaim,
     policy: policyBody,
     verdict: {
       type: 'object',

@@ -17,7 +17,7 @@ import { CharTokenizer } from '../models/tokenizer.js';
 import { buildCharLm } from '../models/charlm.js';
 import { buildMlp } from '../models/mlp.js';
 import { featureWidth, fitFeatures, type FeatureSpec } from '../models/features.js';
-import { loadLayersModelFile, nonPrivate, saveModelDir, type ModelMeta, type PrivacyRecord } from '../models/model-dir.js';
+import { loadLayersModelFile, nonPrivate, saveModelDir, type ModelMeta, type PrivacyRecord, type SaveModelDirOptions } from '../models/model-dir.js';
 import { disposeBatch } from './batch.js';
 import { checkTrainConfig, charLmArchitecture, mlpArchitecture, trainDefaults, type TrainConfig } from './config.js';
 import { ClippingEngine } from './engine.js';
@@ -303,7 +303,7 @@ function wouldExceed(ledger: PrivacyLedger, q: number, sigma: number, delta: num
   return computeEpsilon(next, delta, { accountant: 'pld' }).epsilon > budget;
 }
 
-/** Saves a trained model as a model directory (DESIGN.md). */
-export async function saveTrainedModel(dir: string, result: TrainResult): Promise<void> {
-  await saveModelDir(dir, result.model, result.meta, result.privacy);
+/** Saves a trained model as a model directory (DESIGN.md); `options.beforePublish` adds files (signed provenance) before it appears. */
+export async function saveTrainedModel(dir: string, result: TrainResult, options: SaveModelDirOptions = {}): Promise<void> {
+  await saveModelDir(dir, result.model, result.meta, result.privacy, options);
 }
