@@ -7,8 +7,8 @@
  * on every backend (file:// needs tfjs-node). A directory is written whole into a temporary
  * sibling and renamed into place: a crash never leaves half a model behind.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tf } from '../core/backend.js';
 import { InputError, UsageError } from '../core/errors.js';
@@ -145,41 +145,72 @@ export async function serializeModel(model: tf.LayersModel): Promise<{ modelJson
 }
 
 /**
- * Loads a tfjs LayersModel from a `model.json` and the weight files its manifest names (any
- * number of shards, as tfjs converters write them), without file:// (works on every backend).
+ * A file a model directory names (a weightsManifest path, an attestation subject), resolved so that
+ * it cannot leave the directory: no absolute path, no ".." segment, no backslash, and no symlink
+ * whose target lies outside. Otherwise what was attested (the directory's files) would not be what
+ * was loaded. A file that does not exist resolves to its path (the caller reports it missing).
+ */
+export function confinedModelPath(dir: string, name: string, where: string): string {
+  const refuse = (why: string) => new InputError(`${where}: file "${name}" ${why}; a model's files must lie inside its directory`);
+  if (typeof name !== 'string' || name === '' || name.includes('\0')) throw refuse('is not a file name');
+  if (isAbsolute(name) || /^[A-Za-z]:/.test(name) || name.includes('\\')) throw refuse('is an absolute or Windows path');
+  if (name.split('/').includes('..')) throw refuse('climbs out with ".."');
+  const path = join(dir, name);
+  if (!existsSync(path)) return path;
+  const root = realpathSync(dir);
+  const real = relative(root, realpathSync(path));
+  if (real === '' || real.startsWith('..') || isAbsolute(real)) throw refuse('is a symlink leading outside the model directory');
+  return path;
+}
+
+/** The weight files a model.json names, in manifest order (each confined to the model directory). */
+export function weightFileNames(modelJsonPath: string, json: { weightsManifest?: unknown }): string[] {
+  const manifest = json.weightsManifest ?? [];
+  if (!Array.isArray(manifest)) throw new InputError(`${modelJsonPath}: weightsManifest is not a list`);
+  const names: string[] = [];
+  for (const group of manifest as { paths?: unknown }[]) {
+    const paths = group?.paths ?? [];
+    if (!Array.isArray(paths)) throw new InputError(`${modelJsonPath}: a weightsManifest entry's paths is not a list`);
+    for (const name of paths) {
+      confinedModelPath(dirname(modelJsonPath), name as string, modelJsonPath);
+      names.push(name as string);
+    }
+  }
+  return names;
+}
+
+/** The manifest's weight files read and joined in order, with their specs (tfjs converters write any number of shards). */
+export function readWeightShards(modelJsonPath: string, json: { weightsManifest?: unknown }): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+  const folder = dirname(modelJsonPath);
+  const buffers = weightFileNames(modelJsonPath, json).map((name) => {
+    try {
+      return readFileSync(confinedModelPath(folder, name, modelJsonPath));
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      throw new InputError(`${modelJsonPath}: weight file "${name}" not found beside it`);
+    }
+  });
+  const specs = (json.weightsManifest as { weights?: tf.io.WeightsManifestEntry[] }[] | undefined ?? []).flatMap((g) => g.weights ?? []);
+  const joined = Buffer.concat(buffers);
+  return { specs, data: joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength) as ArrayBuffer };
+}
+
+/**
+ * Loads a tfjs LayersModel from a `model.json` and the weight files its manifest names, without
+ * file:// (works on every backend).
  */
 export async function loadLayersModelFile(modelJsonPath: string): Promise<tf.LayersModel> {
   const json = readJsonOrFail(modelJsonPath) as Partial<ModelJsonFile>;
   if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new InputError(`${modelJsonPath}: not a tfjs LayersModel model.json (needs modelTopology and weightsManifest)`);
   }
-  const folder = dirname(modelJsonPath);
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  const buffers: Uint8Array[] = [];
-  for (const group of json.weightsManifest) {
-    for (const path of group.paths ?? []) {
-      const file = join(folder, path);
-      try {
-        buffers.push(readFileSync(file));
-      } catch {
-        throw new InputError(`${modelJsonPath}: weight file "${path}" not found beside it`);
-      }
-    }
-    specs.push(...(group.weights ?? []));
-  }
-  const total = buffers.reduce((a, b) => a + b.byteLength, 0);
-  const joined = new Uint8Array(total);
-  let offset = 0;
-  for (const b of buffers) {
-    joined.set(b, offset);
-    offset += b.byteLength;
-  }
+  const { specs, data } = readWeightShards(modelJsonPath, json);
   try {
     return await tf.loadLayersModel(
       tf.io.fromMemory({
         modelTopology: json.modelTopology as object,
         weightSpecs: specs,
-        weightData: joined.buffer,
+        weightData: data,
         format: json.format,
         generatedBy: json.generatedBy,
         convertedBy: json.convertedBy ?? undefined,
@@ -296,14 +327,25 @@ function checkMetaAgainstModel(model: tf.LayersModel, meta: ModelMeta, dir: stri
   }
 }
 
-/** The files of a model directory with their digests (the attestation's subjects), sorted by name. */
-export function modelFiles(dir: string): { name: string; sha256: string }[] {
-  const names = [MODEL_JSON, WEIGHTS_BIN, META_JSON, PRIVACY_JSON];
-  const out: { name: string; sha256: string }[] = [];
-  for (const name of names.sort()) {
-    const path = join(dir, name);
-    if (existsSync(path)) out.push({ name, sha256: sha256Hex(readFileSync(path)) });
-  }
-  if (!out.some((f) => f.name === MODEL_JSON)) throw new InputError(`${dir}: not a model directory (${MODEL_JSON} not found)`);
-  return out;
+export interface ModelFile {
+  name: string;
+  sha256: string;
+}
+
+/**
+ * Every file the loader reads from a model directory, with its sha256, sorted by name: model.json,
+ * the weight files its manifest names, memaudit.json and privacy.json when present. These are the
+ * attestation's subjects, so what is attested is exactly what is loaded.
+ */
+export function modelFiles(dir: string): ModelFile[] {
+  const modelJson = join(dir, MODEL_JSON);
+  if (!existsSync(modelJson)) throw new InputError(`${dir}: not a model directory (${MODEL_JSON} not found)`);
+  const json = readJsonOrFail(modelJson);
+  if (!json || typeof json !== 'object') throw new InputError(`${modelJson}: not a tfjs model.json`);
+  const names = new Set([MODEL_JSON, ...weightFileNames(modelJson, json), ...[META_JSON, PRIVACY_JSON].filter((n) => existsSync(join(dir, n)))]);
+  return [...names].sort().map((name) => {
+    const path = confinedModelPath(dir, name, modelJson);
+    if (!existsSync(path)) throw new InputError(`${modelJson}: weight file "${name}" not found beside it`);
+    return { name, sha256: sha256Hex(readFileSync(path)) };
+  });
 }

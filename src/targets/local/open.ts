@@ -10,7 +10,7 @@ import { InputError, UsageError } from '../../core/errors.js';
 import { sha256Hex, sha256Json } from '../../core/hash.js';
 import { parseJson } from '../../core/schema.js';
 import { CharTokenizer } from '../../models/tokenizer.js';
-import { loadLayersModelFile, loadModelDir, META_JSON, MODEL_JSON, modelFiles, type ModelMeta } from '../../models/model-dir.js';
+import { loadLayersModelFile, loadModelDir, META_JSON, MODEL_JSON, modelFiles, readWeightShards, type ModelFile, type ModelMeta } from '../../models/model-dir.js';
 import type { FeatureSpec } from '../../models/features.js';
 import type { Target, TargetCapabilities, TargetDescriptor, TargetTask } from '../target.js';
 import { LocalClassifierTarget } from './classifier.js';
@@ -106,26 +106,13 @@ interface ModelJson {
 
 /** Loads a GraphModel from model.json and its weight shards, without file:// (every backend). */
 async function loadGraphModelFile(path: string, json: ModelJson): Promise<tf.GraphModel> {
-  const folder = join(path, '..');
-  const buffers: Buffer[] = [];
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  for (const group of json.weightsManifest ?? []) {
-    for (const p of group.paths ?? []) {
-      try {
-        buffers.push(readFileSync(join(folder, p)));
-      } catch {
-        throw new InputError(`${path}: weight file "${p}" not found beside it`);
-      }
-    }
-    specs.push(...(group.weights ?? []));
-  }
-  const joined = Buffer.concat(buffers);
+  const { specs, data } = readWeightShards(path, json);
   try {
     return await tf.loadGraphModel(
       tf.io.fromMemory({
         modelTopology: json.modelTopology as object,
         weightSpecs: specs,
-        weightData: joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength),
+        weightData: data,
         format: json.format,
         generatedBy: json.generatedBy,
         convertedBy: json.convertedBy ?? undefined,
@@ -139,10 +126,9 @@ async function loadGraphModelFile(path: string, json: ModelJson): Promise<tf.Gra
   }
 }
 
-/** model.json, its weight shards and the vocabulary file, with digests: the attestation's subjects. */
-function userModelFiles(dir: string, json: ModelJson, vocabFile?: string): { name: string; sha256: string }[] {
-  const names = [MODEL_JSON, ...(json.weightsManifest ?? []).flatMap((g) => g.paths ?? [])];
-  const files = names.map((name) => ({ name, sha256: sha256Hex(readFileSync(join(dir, name))) }));
+/** The model directory's files and the vocabulary file, with digests: the attestation's subjects. */
+function userModelFiles(dir: string, vocabFile?: string): ModelFile[] {
+  const files = modelFiles(dir);
   if (vocabFile) files.push({ name: `vocab:${basename(vocabFile)}`, sha256: sha256Hex(readFileSync(vocabFile)) });
   return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -190,7 +176,7 @@ async function openUserModel(dir: string, options: LocalOpenOptions): Promise<Ta
     const { fn } = logProbFunction(model, outputKind);
     const width = tf.tidy(() => fn(tf.zeros([1, contextLength], dtype)).shape[1]);
     if (width !== vocab.length) throw new InputError(`--vocab-file ${options.vocabFile}: has ${vocab.length} tokens but the model predicts ${width}`);
-    const files = userModelFiles(dir, json, options.vocabFile);
+    const files = userModelFiles(dir, options.vocabFile);
     const target: LocalLmTarget = new LocalLmTarget({
       label,
       model,
@@ -223,7 +209,7 @@ async function openUserModel(dir: string, options: LocalOpenOptions): Promise<Ta
   }
   const labels = options.labels ?? Array.from({ length: width }, (_, i) => String(i));
   if (labels.length !== width) throw new UsageError(`--labels names ${labels.length} classes but the model outputs ${width}`);
-  const files = userModelFiles(dir, json);
+  const files = userModelFiles(dir);
   const target: LocalClassifierTarget = new LocalClassifierTarget({
     label,
     model,
