@@ -9,6 +9,7 @@ import { tempDir } from '../helpers/cli.js';
 import { httpError, startFaultServer, type FaultServer } from './fault-server.js';
 
 let server: FaultServer | undefined;
+const cacheSecret = 'test-cache-secret-0123456789';
 afterEach(async () => {
   await server?.close();
   server = undefined;
@@ -120,7 +121,7 @@ describe('HttpClient', () => {
     const dir = tempDir();
     const secretKey = 'sk-test-0123456789abcdef';
     const record = 'Patient Jane Roe MRN 99812';
-    const first = new HttpClient({ ...fast, cache: new ResponseCache(dir), secretHeaders: { authorization: `Bearer ${secretKey}` } });
+    const first = new HttpClient({ ...fast, cache: new ResponseCache(dir, cacheSecret), secretHeaders: { authorization: `Bearer ${secretKey}` } });
     expect(await first.postJson(`${server.url}/v1/completions`, { prompt: record, model: 'm' })).toEqual({ echoed: record });
     expect(server.received[0]!.headers.authorization).toBe(`Bearer ${secretKey}`);
     const stored = files(dir);
@@ -134,7 +135,7 @@ describe('HttpClient', () => {
     expect(statSync(stored[0]!).mode & 0o777).toBe(0o600);
 
     // Another key, same request: served from the cache (the key is not part of the cache key).
-    const second = new HttpClient({ ...fast, cache: new ResponseCache(dir), secretHeaders: { authorization: 'Bearer other' }, maxRequests: 1 });
+    const second = new HttpClient({ ...fast, cache: new ResponseCache(dir, cacheSecret), secretHeaders: { authorization: 'Bearer other' }, maxRequests: 1 });
     expect(await second.postJson(`${server.url}/v1/completions`, { model: 'm', prompt: record })).toEqual({ echoed: record });
     expect(second.stats).toMatchObject({ requests: 0, cacheHits: 1 });
     expect(server.received).toHaveLength(1);
@@ -149,7 +150,7 @@ describe('HttpClient', () => {
     const dir = tempDir();
     const withPassword = server.url.replace('://', '://user:s3cretpw@');
     const bearer = 'Bearer sk-test-authorization-header';
-    const first = new HttpClient({ ...fast, cache: new ResponseCache(dir), secretHeaders: { authorization: bearer } });
+    const first = new HttpClient({ ...fast, cache: new ResponseCache(dir, cacheSecret), secretHeaders: { authorization: bearer } });
     await first.postJson(`${withPassword}/v1/completions`, { prompt: 'p', model: 'm' });
     expect(server.received[0]!.headers.authorization).toBe(bearer);
     const basic = Buffer.from('user:s3cretpw').toString('base64');
@@ -160,7 +161,7 @@ describe('HttpClient', () => {
       expect(stored!.includes(needle), needle).toBe(false);
     }
     // Another password (and no header): same entry; credentials do not shape the cache key.
-    const second = new HttpClient({ ...fast, cache: new ResponseCache(dir), maxRequests: 1 });
+    const second = new HttpClient({ ...fast, cache: new ResponseCache(dir, cacheSecret), maxRequests: 1 });
     expect(await second.postJson(`${server.url.replace('://', '://user:other@')}/v1/completions`, { prompt: 'p', model: 'm' })).toEqual({ echoed: 'p' });
     expect(second.stats).toMatchObject({ requests: 0, cacheHits: 1 });
   });
@@ -194,7 +195,7 @@ describe('HttpClient', () => {
       for (const needle of [record, 'Jane', '99812', '6789', key]) expect(reason).not.toContain(needle);
       expect(reason.split('\n')).toHaveLength(1);
     }
-    expect(reasons[0]).toBe(`${server.url}/openai: HTTP 400 (type invalid_request_error, code bad_prompt)`);
+    expect(reasons[0]).toBe(`${server.url}/openai: HTTP 400 (type invalid_request_error)`);
     expect(reasons[2]).toBe(`${server.url}/proxy: gave up after 2 attempts (last: HTTP 503)`);
     expect(reasons[3]).toBe(`${server.url}/tricky: HTTP 400`);
   });
@@ -221,7 +222,7 @@ describe('HttpClient', () => {
     server = await startFaultServer({ 'POST /x': () => ({ v: 1 }) });
     server.faults.set('POST /x', [{ kind: 'status', status: 400 }]);
     const dir = tempDir();
-    const cache = new ResponseCache(dir);
+    const cache = new ResponseCache(dir, cacheSecret);
     const client = new HttpClient({ ...fast, cache });
     await expect(client.postJson(`${server.url}/x`, { a: 1 })).rejects.toBeInstanceOf(HttpStatusError);
     expect(files(dir)).toHaveLength(0);
