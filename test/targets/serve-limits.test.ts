@@ -59,7 +59,7 @@ describe('serve: binding and request bounds', () => {
   it('a body over the byte limit gets a 413 naming the limit, without being read whole', async () => {
     const big = await post({ model: 'lm', prompt: 'x'.repeat(200 * 1024), max_tokens: 0, echo: true, logprobs: 1 });
     expect(big.status).toBe(413);
-    expect(big.json.error.message).toBe("request body larger than this server's limit of 65536 bytes (--max-request-bytes)");
+    expect(big.json.error.message).toBe("request body larger than this server's limit of 65536 bytes (--max-request-mb)");
     expect(await healthMs()).toBeLessThan(1000);
   });
 

@@ -76,7 +76,21 @@ function sendError(res: ServerResponse, status: number, message: string, param?:
 }
 
 function tooLarge(limit: number): ApiRequestError {
-  return new ApiRequestError(413, `request body larger than this server's limit of ${limit} bytes (--max-request-bytes)`);
+  return new ApiRequestError(413, `request body larger than this server's limit of ${limit} bytes (--max-request-mb)`);
+}
+
+/** Bytes of an oversized body read and dropped (never kept) so the client gets its 413; past this the connection is cut. */
+const maxDiscardBytes = 64 * 2 ** 20;
+
+/** Reads the rest of a refused body into nothing: closing with unread data would reset the connection before the 413 arrives. */
+function discardRest(req: IncomingMessage): void {
+  let discarded = 0;
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > maxDiscardBytes) req.destroy();
+  });
+  req.resume();
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
@@ -84,15 +98,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        req.pause();
+        req.off('data', onData);
         reject(tooLarge(limit));
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
@@ -207,8 +222,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if (e instanceof ClientGone) return void stats.cancelled++;
       stats.errors++;
       if (res.headersSent || res.destroyed) return void res.destroy();
-      // Answer, then drop the connection: the rest of an oversized body is never read.
-      if (e instanceof ApiRequestError && e.status === 413) res.once('finish', () => req.destroy());
+      if (e instanceof ApiRequestError && e.status === 413) discardRest(req);
       if (e instanceof ApiRequestError) return sendError(res, e.status, e.message, e.param);
       if (isMemauditError(e)) return sendError(res, 400, e.message);
       // The shape of a bug, never the request (it may hold a training record).
