@@ -56,7 +56,7 @@ describe('serve: binding and request bounds', () => {
     expect(r.stderr).toMatch(/--host 0\.0\.0\.0: not a loopback address.*--api-key-env.*--insecure-no-auth/);
   });
 
-  it('a body over the byte limit gets a 413 naming the limit, without being read whole', async () => {
+  it('a body over the byte limit gets a 413 naming the limit (the body is dropped, never kept)', async () => {
     const big = await post({ model: 'lm', prompt: 'x'.repeat(200 * 1024), max_tokens: 0, echo: true, logprobs: 1 });
     expect(big.status).toBe(413);
     expect(big.json.error.message).toBe("request body larger than this server's limit of 65536 bytes (--max-request-mb)");
