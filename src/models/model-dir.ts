@@ -179,12 +179,17 @@ export function weightFileNames(modelJsonPath: string, json: { weightsManifest?:
   return names;
 }
 
+/** File name -> sha256 of the bytes a loader read: the subjects of what was loaded, not of a second read. */
+export type ReadDigests = Map<string, string>;
+
 /** The manifest's weight files read and joined in order, with their specs (tfjs converters write any number of shards). */
-export function readWeightShards(modelJsonPath: string, json: { weightsManifest?: unknown }): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+export function readWeightShards(modelJsonPath: string, json: { weightsManifest?: unknown }, digests?: ReadDigests): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
   const folder = dirname(modelJsonPath);
   const buffers = weightFileNames(modelJsonPath, json).map((name) => {
     try {
-      return readFileSync(confinedModelPath(folder, name, modelJsonPath));
+      const bytes = readFileSync(confinedModelPath(folder, name, modelJsonPath));
+      digests?.set(name, sha256Hex(bytes));
+      return bytes;
     } catch (e) {
       if (e instanceof InputError) throw e;
       throw new InputError(`${modelJsonPath}: weight file "${name}" not found beside it`);
@@ -199,12 +204,12 @@ export function readWeightShards(modelJsonPath: string, json: { weightsManifest?
  * Loads a tfjs LayersModel from a `model.json` and the weight files its manifest names, without
  * file:// (works on every backend).
  */
-export async function loadLayersModelFile(modelJsonPath: string): Promise<tf.LayersModel> {
-  const json = readJsonOrFail(modelJsonPath) as Partial<ModelJsonFile>;
+export async function loadLayersModelFile(modelJsonPath: string, digests?: ReadDigests): Promise<tf.LayersModel> {
+  const json = readJsonOrFail(modelJsonPath, digests) as Partial<ModelJsonFile>;
   if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new InputError(`${modelJsonPath}: not a tfjs LayersModel model.json (needs modelTopology and weightsManifest)`);
   }
-  const { specs, data } = readWeightShards(modelJsonPath, json);
+  const { specs, data } = readWeightShards(modelJsonPath, json, digests);
   try {
     return await tf.loadLayersModel(
       tf.io.fromMemory({
@@ -221,15 +226,19 @@ export async function loadLayersModelFile(modelJsonPath: string): Promise<tf.Lay
   }
 }
 
-function readJsonOrFail(path: string): unknown {
-  let text: string;
+/** A JSON file of a model directory (confined to it), its digest recorded under its base name when asked. */
+function readJsonOrFail(path: string, digests?: ReadDigests): unknown {
+  const name = basename(path);
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(confinedModelPath(dirname(path), name, path));
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(code === 'ENOENT' ? `${path}: file not found` : `${path}: cannot read (${code})`);
   }
-  return parseJson(text, path);
+  digests?.set(name, sha256Hex(bytes));
+  return parseJson(bytes.toString('utf8'), path);
 }
 
 // Temporary directories of saves in progress, removed if the process exits mid-save.
@@ -285,30 +294,38 @@ export interface LoadedModelDir {
   model: tf.LayersModel;
   meta: ModelMeta;
   privacy: PrivacyRecord;
+  /** Every file read, with the sha256 of the bytes read (what modelFiles lists, from this very load). */
+  files: ModelFile[];
 }
 
 /** Reads memaudit.json only (validated), without loading weights. */
-export function readModelMeta(dir: string): ModelMeta {
+export function readModelMeta(dir: string, digests?: ReadDigests): ModelMeta {
   const path = join(dir, META_JSON);
   if (!existsSync(path)) {
     throw new InputError(existsSync(dir) ? `${dir}: not a memaudit model directory (${META_JSON} not found)` : `${dir}: model directory not found`);
   }
-  return validate<ModelMeta>(modelMetaSchema, readJsonOrFail(path), path);
+  return validate<ModelMeta>(modelMetaSchema, readJsonOrFail(path, digests), path);
 }
 
 /** Reads privacy.json (validated). A model directory without one is treated as not trained by memaudit with DP. */
-export function readPrivacyRecord(dir: string): PrivacyRecord {
+export function readPrivacyRecord(dir: string, digests?: ReadDigests): PrivacyRecord {
   const path = join(dir, PRIVACY_JSON);
   if (!existsSync(path)) return nonPrivate;
-  return parsePrivacyFile(readJsonOrFail(path), path);
+  return parsePrivacyFile(readJsonOrFail(path, digests), path);
+}
+
+/** The recorded digests as sorted subjects. */
+export function filesRead(digests: ReadDigests): ModelFile[] {
+  return [...digests].map(([name, sha256]) => ({ name, sha256 })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 export async function loadModelDir(dir: string): Promise<LoadedModelDir> {
-  const meta = readModelMeta(dir);
-  const privacy = readPrivacyRecord(dir);
-  const model = await loadLayersModelFile(join(dir, MODEL_JSON));
+  const digests: ReadDigests = new Map();
+  const meta = readModelMeta(dir, digests);
+  const privacy = readPrivacyRecord(dir, digests);
+  const model = await loadLayersModelFile(join(dir, MODEL_JSON), digests);
   checkMetaAgainstModel(model, meta, dir);
-  return { model, meta, privacy };
+  return { model, meta, privacy, files: filesRead(digests) };
 }
 
 /** The model's shapes must agree with memaudit.json, else the target would silently misread it. */

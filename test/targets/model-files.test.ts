@@ -11,7 +11,7 @@ import { attestStatement } from '../../src/attest/attestation.js';
 import { loadSigningKey } from '../../src/attest/keys.js';
 import { privacyAuditStatement } from '../../src/attest/predicate.js';
 import { sha256Hex } from '../../src/core/hash.js';
-import { modelFiles } from '../../src/models/model-dir.js';
+import { loadModelDir, modelFiles } from '../../src/models/model-dir.js';
 import { buildReport, serializeReport } from '../../src/report/assemble.js';
 import { defaultPolicy } from '../../src/policy/load.js';
 import { openTarget } from '../../src/targets/index.js';
@@ -90,6 +90,25 @@ describe('model files: confinement and attestation subjects', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('../S/weights.bin');
+  });
+
+  it('the subjects carry the digests of the bytes loaded, not of a later read; a symlinked memaudit.json is refused', async () => {
+    const dir = withWeightPaths('reread', ['weights.bin']);
+    const loaded = await loadModelDir(dir);
+    loaded.model.dispose();
+    expect(loaded.files).toEqual(modelFiles(dir));
+    // Swapped after loading: the digest attested is still that of the weights that were loaded.
+    const weights = readFileSync(join(dir, 'weights.bin'));
+    writeFileSync(join(dir, 'weights.bin'), Buffer.from(weights.map((b) => b ^ 1)));
+    expect(loaded.files.find((f) => f.name === 'weights.bin')!.sha256).toBe(sha256Hex(weights));
+    expect(modelFiles(dir).find((f) => f.name === 'weights.bin')!.sha256).not.toBe(sha256Hex(weights));
+
+    const linked = withWeightPaths('meta-linked', ['weights.bin']);
+    mkdirSync(join(work, 'S'), { recursive: true });
+    cpSync(join(linked, 'memaudit.json'), join(work, 'S', 'memaudit.json'));
+    rmSync(join(linked, 'memaudit.json'));
+    symlinkSync(join(work, 'S', 'memaudit.json'), join(linked, 'memaudit.json'));
+    expect((await refusal(linked)).message).toMatch(/"memaudit\.json" is a symlink leading outside/);
   });
 
   it('a sharded model loads, its subjects are exactly the files read, and swapping a shard fails attest verify', async () => {
