@@ -231,6 +231,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
   });
   server.keepAliveTimeout = 30_000;
+  // A client trickling its request in (slowloris) is cut off within the same time limit.
+  server.requestTimeout = timeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, host, () => {
