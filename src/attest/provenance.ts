@@ -10,8 +10,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PrivacyFile, SelfAuditRecord } from '../accounting/privacyFile.js';
 import { writeJsonAtomic } from '../core/atomic.js';
-import { sha256File } from '../core/hash.js';
-import { META_JSON, PRIVACY_JSON, readModelMeta, readPrivacyRecord, weightFileNames, type TrainingDataDigest } from '../models/model-dir.js';
+import { InputError } from '../core/errors.js';
+import { META_JSON, modelFiles, readModelMeta, readPrivacyRecord, type TrainingDataDigest } from '../models/model-dir.js';
 import { attestStatement } from './attestation.js';
 import { decodeBase64, verifyEnvelope, type DsseEnvelope } from './dsse.js';
 import { keyAlgorithm, keyIdOf, publicKeyPemOf, type LoadedPrivateKey } from './keys.js';
@@ -44,18 +44,17 @@ export interface TrainingProvenancePredicate {
   signer: { keyid: string; publicKey: string };
 }
 
-/** The files provenance must cover: the weight files the loader reads, memaudit.json and privacy.json. */
+/** The files provenance must cover: the weight files the loader reads, memaudit.json and privacy.json (modelFiles). */
 export function provenanceFileNames(dir: string): string[] {
-  const names = [...weightFileNames(dir), META_JSON];
-  if (existsSync(join(dir, PRIVACY_JSON))) names.push(PRIVACY_JSON);
+  const names = modelFiles(dir).map((f) => f.name);
+  if (!names.includes(META_JSON)) throw new InputError(`${dir}: ${META_JSON} not found (training provenance covers the training record)`);
   return names;
 }
 
 export async function provenanceStatement(dir: string, signer: KeyObject): Promise<Statement<TrainingProvenancePredicate>> {
   const meta = readModelMeta(dir);
   const ledger = readPrivacyRecord(dir);
-  const subjects: ResourceDescriptor[] = [];
-  for (const name of provenanceFileNames(dir)) subjects.push({ name, digest: { sha256: await sha256File(join(dir, name)) } });
+  const subjects: ResourceDescriptor[] = modelFiles(dir).map(({ name, sha256 }) => ({ name, digest: { sha256 } }));
   const predicate: TrainingProvenancePredicate = {
     trainingData: meta.trainingData,
     task: meta.task,

@@ -3,8 +3,9 @@
  * (with a model directory) that every subject file still has the attested sha256.
  */
 import { existsSync } from 'node:fs';
-import { isAbsolute, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
+import { confinedModelPath, modelFiles } from '../models/model-dir.js';
 import { sha256File } from '../core/hash.js';
 import { readJsonFile, type JsonSchema } from '../core/schema.js';
 import { inTotoPayloadType, verifyEnvelope, type DsseEnvelope } from './dsse.js';
@@ -44,11 +45,21 @@ export interface AttestationVerification {
   subjects: SubjectCheck[];
 }
 
-/** A subject name that stays inside the model directory. */
+/** A subject name's file, inside the model directory (no "..", absolute path or symlink out), else null. */
 function safeSubjectPath(dir: string, name: string): string | null {
-  const norm = normalize(name);
-  if (isAbsolute(norm) || norm.startsWith('..')) return null;
-  return join(dir, norm);
+  try {
+    return confinedModelPath(dir, name, 'subject');
+  } catch (e) {
+    if (e instanceof InputError) return null;
+    throw e;
+  }
+}
+
+/** A file the loader would read from the directory that no subject covers, or null (then the attestation covers the model whole). */
+function unattestedFile(dir: string, subjects: SubjectCheck[]): string | null {
+  const attested = new Set(subjects.map((s) => s.name));
+  const missing = modelFiles(dir).find((f) => !attested.has(f.name));
+  return missing ? missing.name : null;
 }
 
 export async function verifyAttestation(envelope: DsseEnvelope, publicKey: KeyObject, modelDir?: string): Promise<AttestationVerification> {
@@ -77,6 +88,10 @@ export async function verifyAttestation(envelope: DsseEnvelope, publicKey: KeyOb
       subjects.push({ name: s.name, expected, actual, ok: actual === expected });
     }
     const bad = subjects.find((s) => !s.ok);
+    const extra = bad ? null : unattestedFile(modelDir, subjects);
+    if (extra !== null) {
+      return { ok: false, problem: `${join(modelDir, extra)} is read when the model loads but is not an attested subject`, keyid: sig.keyid, statement, subjects };
+    }
     if (bad) {
       return {
         ok: false,

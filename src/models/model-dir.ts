@@ -7,8 +7,8 @@
  * on every backend (file:// needs tfjs-node). A directory is written whole into a temporary
  * sibling and renamed into place: a crash never leaves half a model behind.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, normalize, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tf } from '../core/backend.js';
 import { InputError, UsageError } from '../core/errors.js';
@@ -145,41 +145,77 @@ export async function serializeModel(model: tf.LayersModel): Promise<{ modelJson
 }
 
 /**
- * Loads a tfjs LayersModel from a `model.json` and the weight files its manifest names (any
- * number of shards, as tfjs converters write them), without file:// (works on every backend).
+ * A file a model directory names (a weightsManifest path, an attestation subject), resolved so that
+ * it cannot leave the directory: no absolute path, no ".." segment, no backslash, and no symlink
+ * whose target lies outside. Otherwise what was attested (the directory's files) would not be what
+ * was loaded. A file that does not exist resolves to its path (the caller reports it missing).
  */
-export async function loadLayersModelFile(modelJsonPath: string): Promise<tf.LayersModel> {
-  const json = readJsonOrFail(modelJsonPath) as Partial<ModelJsonFile>;
+export function confinedModelPath(dir: string, name: string, where: string): string {
+  const refuse = (why: string) => new InputError(`${where}: file "${name}" ${why}; a model's files must lie inside its directory`);
+  if (typeof name !== 'string' || name === '' || name.includes('\0')) throw refuse('is not a file name');
+  if (isAbsolute(name) || /^[A-Za-z]:/.test(name) || name.includes('\\')) throw refuse('is an absolute or Windows path');
+  if (name.split('/').includes('..')) throw refuse('climbs out with ".."');
+  const path = join(dir, name);
+  if (!existsSync(path)) return path;
+  const root = realpathSync(dir);
+  const real = relative(root, realpathSync(path));
+  if (real === '' || real.startsWith('..') || isAbsolute(real)) throw refuse('is a symlink leading outside the model directory');
+  return path;
+}
+
+/** The weight files a model.json names, in manifest order (each confined to the model directory). */
+export function weightFileNames(modelJsonPath: string, json: { weightsManifest?: unknown }): string[] {
+  const manifest = json.weightsManifest ?? [];
+  if (!Array.isArray(manifest)) throw new InputError(`${modelJsonPath}: weightsManifest is not a list`);
+  const names: string[] = [];
+  for (const group of manifest as { paths?: unknown }[]) {
+    const paths = group?.paths ?? [];
+    if (!Array.isArray(paths)) throw new InputError(`${modelJsonPath}: a weightsManifest entry's paths is not a list`);
+    for (const name of paths) {
+      confinedModelPath(dirname(modelJsonPath), name as string, modelJsonPath);
+      names.push(name as string);
+    }
+  }
+  return names;
+}
+
+/** File name -> sha256 of the bytes a loader read: the subjects of what was loaded, not of a second read. */
+export type ReadDigests = Map<string, string>;
+
+/** The manifest's weight files read and joined in order, with their specs (tfjs converters write any number of shards). */
+export function readWeightShards(modelJsonPath: string, json: { weightsManifest?: unknown }, digests?: ReadDigests): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+  const folder = dirname(modelJsonPath);
+  const buffers = weightFileNames(modelJsonPath, json).map((name) => {
+    try {
+      const bytes = readFileSync(confinedModelPath(folder, name, modelJsonPath));
+      digests?.set(name, sha256Hex(bytes));
+      return bytes;
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      throw new InputError(`${modelJsonPath}: weight file "${name}" not found beside it`);
+    }
+  });
+  const specs = (json.weightsManifest as { weights?: tf.io.WeightsManifestEntry[] }[] | undefined ?? []).flatMap((g) => g.weights ?? []);
+  const joined = Buffer.concat(buffers);
+  return { specs, data: joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength) as ArrayBuffer };
+}
+
+/**
+ * Loads a tfjs LayersModel from a `model.json` and the weight files its manifest names, without
+ * file:// (works on every backend).
+ */
+export async function loadLayersModelFile(modelJsonPath: string, digests?: ReadDigests): Promise<tf.LayersModel> {
+  const json = readJsonOrFail(modelJsonPath, digests) as Partial<ModelJsonFile>;
   if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new InputError(`${modelJsonPath}: not a tfjs LayersModel model.json (needs modelTopology and weightsManifest)`);
   }
-  const folder = dirname(modelJsonPath);
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  const buffers: Uint8Array[] = [];
-  for (const group of json.weightsManifest) {
-    for (const path of group.paths ?? []) {
-      const file = join(folder, path);
-      try {
-        buffers.push(readFileSync(file));
-      } catch {
-        throw new InputError(`${modelJsonPath}: weight file "${path}" not found beside it`);
-      }
-    }
-    specs.push(...(group.weights ?? []));
-  }
-  const total = buffers.reduce((a, b) => a + b.byteLength, 0);
-  const joined = new Uint8Array(total);
-  let offset = 0;
-  for (const b of buffers) {
-    joined.set(b, offset);
-    offset += b.byteLength;
-  }
+  const { specs, data } = readWeightShards(modelJsonPath, json, digests);
   try {
     return await tf.loadLayersModel(
       tf.io.fromMemory({
         modelTopology: json.modelTopology as object,
         weightSpecs: specs,
-        weightData: joined.buffer,
+        weightData: data,
         format: json.format,
         generatedBy: json.generatedBy,
         convertedBy: json.convertedBy ?? undefined,
@@ -190,15 +226,19 @@ export async function loadLayersModelFile(modelJsonPath: string): Promise<tf.Lay
   }
 }
 
-function readJsonOrFail(path: string): unknown {
-  let text: string;
+/** A JSON file of a model directory (confined to it), its digest recorded under its base name when asked. */
+function readJsonOrFail(path: string, digests?: ReadDigests): unknown {
+  const name = basename(path);
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(confinedModelPath(dirname(path), name, path));
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(code === 'ENOENT' ? `${path}: file not found` : `${path}: cannot read (${code})`);
   }
-  return parseJson(text, path);
+  digests?.set(name, sha256Hex(bytes));
+  return parseJson(bytes.toString('utf8'), path);
 }
 
 // Temporary directories of saves in progress, removed if the process exits mid-save.
@@ -260,30 +300,38 @@ export interface LoadedModelDir {
   model: tf.LayersModel;
   meta: ModelMeta;
   privacy: PrivacyRecord;
+  /** Every file read, with the sha256 of the bytes read (what modelFiles lists, from this very load). */
+  files: ModelFile[];
 }
 
 /** Reads memaudit.json only (validated), without loading weights. */
-export function readModelMeta(dir: string): ModelMeta {
+export function readModelMeta(dir: string, digests?: ReadDigests): ModelMeta {
   const path = join(dir, META_JSON);
   if (!existsSync(path)) {
     throw new InputError(existsSync(dir) ? `${dir}: not a memaudit model directory (${META_JSON} not found)` : `${dir}: model directory not found`);
   }
-  return validate<ModelMeta>(modelMetaSchema, readJsonOrFail(path), path);
+  return validate<ModelMeta>(modelMetaSchema, readJsonOrFail(path, digests), path);
 }
 
 /** Reads privacy.json (validated). A model directory without one is treated as not trained by memaudit with DP. */
-export function readPrivacyRecord(dir: string): PrivacyRecord {
+export function readPrivacyRecord(dir: string, digests?: ReadDigests): PrivacyRecord {
   const path = join(dir, PRIVACY_JSON);
   if (!existsSync(path)) return nonPrivate;
-  return parsePrivacyFile(readJsonOrFail(path), path);
+  return parsePrivacyFile(readJsonOrFail(path, digests), path);
+}
+
+/** The recorded digests as sorted subjects. */
+export function filesRead(digests: ReadDigests): ModelFile[] {
+  return [...digests].map(([name, sha256]) => ({ name, sha256 })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 export async function loadModelDir(dir: string): Promise<LoadedModelDir> {
-  const meta = readModelMeta(dir);
-  const privacy = readPrivacyRecord(dir);
-  const model = await loadLayersModelFile(join(dir, MODEL_JSON));
+  const digests: ReadDigests = new Map();
+  const meta = readModelMeta(dir, digests);
+  const privacy = readPrivacyRecord(dir, digests);
+  const model = await loadLayersModelFile(join(dir, MODEL_JSON), digests);
   checkMetaAgainstModel(model, meta, dir);
-  return { model, meta, privacy };
+  return { model, meta, privacy, files: filesRead(digests) };
 }
 
 /** The model's shapes must agree with memaudit.json, else the target would silently misread it. */
@@ -302,29 +350,25 @@ function checkMetaAgainstModel(model: tf.LayersModel, meta: ModelMeta, dir: stri
   }
 }
 
-/** The files of a model directory with their digests (the attestation's subjects), sorted by name. */
-export function modelFiles(dir: string): { name: string; sha256: string }[] {
-  const names = [MODEL_JSON, WEIGHTS_BIN, META_JSON, PRIVACY_JSON];
-  const out: { name: string; sha256: string }[] = [];
-  for (const name of names.sort()) {
-    const path = join(dir, name);
-    if (existsSync(path)) out.push({ name, sha256: sha256Hex(readFileSync(path)) });
-  }
-  if (!out.some((f) => f.name === MODEL_JSON)) throw new InputError(`${dir}: not a model directory (${MODEL_JSON} not found)`);
-  return out;
+export interface ModelFile {
+  name: string;
+  sha256: string;
 }
 
 /**
- * The files the loader reads to get the weights: `model.json` and every path of its
- * weightsManifest, relative to the directory (what signed training provenance must cover).
+ * Every file the loader reads from a model directory, with its sha256, sorted by name: model.json,
+ * the weight files its manifest names, memaudit.json and privacy.json when present. These are the
+ * attestation's subjects, so what is attested is exactly what is loaded.
  */
-export function weightFileNames(dir: string): string[] {
-  const modelJsonPath = join(dir, MODEL_JSON);
-  const json = readJsonOrFail(modelJsonPath) as Partial<ModelJsonFile>;
-  if (!json || typeof json !== 'object' || !Array.isArray(json.weightsManifest)) {
-    throw new InputError(`${modelJsonPath}: not a tfjs LayersModel model.json (needs weightsManifest)`);
-  }
-  const paths = json.weightsManifest.flatMap((group) => (Array.isArray(group?.paths) ? group.paths : []));
-  if (paths.some((p) => typeof p !== 'string')) throw new InputError(`${modelJsonPath}: /weightsManifest: every path must be a string`);
-  return [MODEL_JSON, ...new Set(paths.map((p) => normalize(p)))];
+export function modelFiles(dir: string): ModelFile[] {
+  const modelJson = join(dir, MODEL_JSON);
+  if (!existsSync(modelJson)) throw new InputError(`${dir}: not a model directory (${MODEL_JSON} not found)`);
+  const json = readJsonOrFail(modelJson);
+  if (!json || typeof json !== 'object') throw new InputError(`${modelJson}: not a tfjs model.json`);
+  const names = new Set([MODEL_JSON, ...weightFileNames(modelJson, json), ...[META_JSON, PRIVACY_JSON].filter((n) => existsSync(join(dir, n)))]);
+  return [...names].sort().map((name) => {
+    const path = confinedModelPath(dir, name, modelJson);
+    if (!existsSync(path)) throw new InputError(`${modelJson}: weight file "${name}" not found beside it`);
+    return { name, sha256: sha256Hex(readFileSync(path)) };
+  });
 }

@@ -3,8 +3,8 @@
  * model goes through the returned Target, local or remote.
  */
 import { UsageError } from '../core/errors.js';
-import { HttpClient } from './http/client.js';
-import { ResponseCache } from './http/cache.js';
+import { defaultMaxResponseBytes, HttpClient } from './http/client.js';
+import { cacheSecretFrom, ResponseCache } from './http/cache.js';
 import { OpenAiTarget } from './api/openai.js';
 import { TgiTarget } from './api/tgi.js';
 import { KServeTarget } from './api/kserve.js';
@@ -19,7 +19,7 @@ export * from './target.js';
 export { parseTargetSpec, type TargetSpec } from './spec.js';
 export { targetOptions, openTargetOptionsFromArgs, type OpenTargetOptions, type TargetArgs } from './options.js';
 export { HttpClient, HttpStatusError, RequestBudgetError, displayUrl, type HttpClientOptions, type HttpStats } from './http/client.js';
-export { ResponseCache } from './http/cache.js';
+export { ResponseCache, cacheKeyEnv } from './http/cache.js';
 export { redactTarget } from './redact.js';
 export { BaseTarget, distributionStats } from './base.js';
 export { LocalLmTarget } from './local/lm.js';
@@ -57,6 +57,8 @@ export async function openTarget(spec: string, options: OpenTargetOptions = {}):
       labels: options.labels,
     });
   }
+  const maxResponseBytes = options.maxResponseBytes ?? defaultMaxResponseBytes;
+  const cache = options.cacheDir ? new ResponseCache(options.cacheDir, cacheSecretFrom(options.env ?? process.env, options.cacheDir), maxResponseBytes) : undefined;
   const client = new HttpClient({
     concurrency: options.concurrency,
     timeoutMs: options.timeoutMs,
@@ -65,7 +67,9 @@ export async function openTarget(spec: string, options: OpenTargetOptions = {}):
     retryBaseMs: options.retryBaseMs,
     retryMaxMs: options.retryMaxMs,
     secretHeaders: apiKeyHeaders(options),
-    cache: options.cacheDir ? new ResponseCache(options.cacheDir) : undefined,
+    cache,
+    maxResponseBytes,
+    allowRedirects: options.allowRedirects,
   });
   // The label lands in error lines, reports and attestations: never with user:password or a query key.
   const label = redactTarget(spec.trim());

@@ -19,8 +19,12 @@ export interface OpenTargetOptions {
   timeoutMs?: number;
   /** Retries of a failed request on 429/5xx/timeouts (default 5). */
   retries?: number;
-  /** Folder of the encrypted response cache; off when absent. */
+  /** Folder of the encrypted response cache; off when absent (needs MEMAUDIT_CACHE_KEY). */
   cacheDir?: string;
+  /** Largest API response body read, bytes (default 32 MiB). */
+  maxResponseBytes?: number;
+  /** Follow redirects to another origin (refused by default). */
+  allowRedirects?: boolean;
   /** Texts per scoring request for OpenAI-compatible servers that take prompt arrays (default 8; 1 = off). */
   promptsPerRequest?: number;
   /** For a user's model without memaudit.json. */
@@ -46,6 +50,8 @@ export interface TargetArgs {
   timeout?: number;
   retries?: number;
   cacheDir?: string;
+  maxResponseMb?: number;
+  allowRedirects?: boolean;
   promptsPerRequest?: number;
   task?: TargetTask;
   vocabFile?: string;
@@ -77,7 +83,9 @@ export function targetOptions<T>(y: Argv<T>) {
     .option('concurrency', { type: 'string', coerce: numberFlag('concurrency', { integer: true, min: 1, max: 256 }), describe: 'API requests in flight at once [default: 4]' })
     .option('timeout', { type: 'string', coerce: numberFlag('timeout', rules.positive), describe: 'Seconds to wait for one API response before retrying [default: 60]' })
     .option('retries', { type: 'string', coerce: numberFlag('retries', rules.nonNegativeInt), describe: 'Retries of a failed API request (429, 5xx, timeouts) [default: 5]' })
-    .option('cache-dir', { type: 'string', describe: 'Encrypted response cache: a rerun resumes without repeating paid requests' })
+    .option('cache-dir', { type: 'string', describe: 'Encrypted response cache (needs MEMAUDIT_CACHE_KEY): a rerun resumes without repeating paid requests' })
+    .option('max-response-mb', { type: 'string', coerce: numberFlag('max-response-mb', { min: 0.001, max: 4096 }), describe: 'Largest API response body read, MB; a larger one stops the run (exit 2) [default: 32]' })
+    .option('allow-redirects', { type: 'boolean', describe: 'Follow an API redirect to another origin (refused by default: the audit would measure another endpoint)' })
     .option('prompts-per-request', { type: 'string', coerce: numberFlag('prompts-per-request', { integer: true, min: 1, max: 256 }), describe: 'Texts per scoring request to an OpenAI-compatible server that takes prompt arrays [default: 8]' })
     .option('task', { choices: ['lm', 'classifier'] as const, describe: 'Task of a model directory without memaudit.json' })
     .option('vocab-file', { type: 'string', describe: 'Vocabulary (JSON array or one token per line) of an LM without memaudit.json' })
@@ -94,6 +102,8 @@ export function openTargetOptionsFromArgs(args: Omit<TargetArgs, 'target'>): Ope
     timeoutMs: args.timeout === undefined ? undefined : Math.round(args.timeout * 1000),
     retries: args.retries,
     cacheDir: args.cacheDir,
+    maxResponseBytes: args.maxResponseMb === undefined ? undefined : Math.round(args.maxResponseMb * 2 ** 20),
+    allowRedirects: args.allowRedirects,
     promptsPerRequest: args.promptsPerRequest,
     task: args.task,
     vocabFile: args.vocabFile,

@@ -112,7 +112,7 @@ describe('OpenAI-compatible target', () => {
               text: ' x',
               prompt_token_ids: ids,
               prompt_logprobs: tokens.map((t, i) =>
-                i === 0 ? null : { [String(ids[i])]: { logprob: -i, rank: 3, decoded_token: t }, '7': { logprob: -0.1, rank: 1, decoded_token: ' the' } },
+                i === 0 ? null : { [String(ids[i])]: { logprob: -i, rank: 3, decoded_token: t }, '7': { logprob: -0.5, rank: 1, decoded_token: ' the' } },
               ),
             },
           ],

@@ -88,7 +88,7 @@ describe('--target on the command line', () => {
   it('no error line or cache file holds the basic-auth password, the --api-key-env key or a prompt', async () => {
     const password = 's3cretpw';
     const key = 'sk-live-e2e-0123456789';
-    const env = { MEMAUDIT_TEST_KEY: key };
+    const env = { MEMAUDIT_TEST_KEY: key, MEMAUDIT_CACHE_KEY: 'test-cache-secret-0123456789' };
     const canaries = (JSON.parse(readFileSync(manifest, 'utf8')) as { canaries: { text: string; secret: string }[] }).canaries;
     const detection = new Set(['The quick brown fox jumps over the lazy dog.', 'Hello there', 'Hello']);
     const server = await startFaultServer({
@@ -105,7 +105,7 @@ describe('--target on the command line', () => {
           choices: prompts.map((p, index) => {
             const tokens = p.match(/\s*\S+/g) ?? [p];
             let at = 0;
-            return { index, text: p, logprobs: { tokens, token_logprobs: tokens.map((_, i) => (i === 0 ? null : -1)), text_offset: tokens.map((t) => ((at += t.length), at - t.length)) } };
+            return { index, text: p, logprobs: { tokens, token_logprobs: tokens.map((_, i) => (i === 0 ? null : -1 - i / 10)), text_offset: tokens.map((t) => ((at += t.length), at - t.length)) } };
           }),
         };
       },

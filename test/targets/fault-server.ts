@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 export type Fault =
-  | { kind: 'status'; status: number; retryAfter?: string; body?: unknown }
+  | { kind: 'status'; status: number; retryAfter?: string; body?: unknown; headers?: Record<string, string> }
   | { kind: 'slow'; delayMs: number }
   | { kind: 'truncate' }
   | { kind: 'garbage' };
@@ -54,7 +54,7 @@ export async function startFaultServer(routes: Record<string, Handler>): Promise
       res.end(out);
     };
     if (fault?.kind === 'status') {
-      return send(fault.status, fault.body ?? { error: { message: `injected ${fault.status}` } }, fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
+      return send(fault.status, fault.body ?? { error: { message: `injected ${fault.status}` } }, { ...fault.headers, ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}) });
     }
     if (!handler) return send(404, { error: `no route ${key}` });
     let value: unknown;

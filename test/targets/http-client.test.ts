@@ -1,14 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createDecipheriv, createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { HttpClient, HttpStatusError, RequestBudgetError, serverMessageOf } from '../../src/targets/http/client.js';
-import { ResponseCache } from '../../src/targets/http/cache.js';
+import { cacheSecretFrom, ResponseCache } from '../../src/targets/http/cache.js';
 import { parseRetryAfter, backoffDelay } from '../../src/targets/http/retry.js';
-import { ExitCode, InputError } from '../../src/core/errors.js';
+import { ExitCode, InputError, UsageError } from '../../src/core/errors.js';
 import { tempDir } from '../helpers/cli.js';
 import { httpError, startFaultServer, type FaultServer } from './fault-server.js';
 
 let server: FaultServer | undefined;
+const cacheSecret = 'test-cache-secret-0123456789';
 afterEach(async () => {
   await server?.close();
   server = undefined;
@@ -120,7 +122,7 @@ describe('HttpClient', () => {
     const dir = tempDir();
     const secretKey = 'sk-test-0123456789abcdef';
     const record = 'Patient Jane Roe MRN 99812';
-    const first = new HttpClient({ ...fast, cache: new ResponseCache(dir), secretHeaders: { authorization: `Bearer ${secretKey}` } });
+    const first = new HttpClient({ ...fast, cache: new ResponseCache(dir, cacheSecret), secretHeaders: { authorization: `Bearer ${secretKey}` } });
     expect(await first.postJson(`${server.url}/v1/completions`, { prompt: record, model: 'm' })).toEqual({ echoed: record });
     expect(server.received[0]!.headers.authorization).toBe(`Bearer ${secretKey}`);
     const stored = files(dir);
@@ -134,7 +136,7 @@ describe('HttpClient', () => {
     expect(statSync(stored[0]!).mode & 0o777).toBe(0o600);
 
     // Another key, same request: served from the cache (the key is not part of the cache key).
-    const second = new HttpClient({ ...fast, cache: new ResponseCache(dir), secretHeaders: { authorization: 'Bearer other' }, maxRequests: 1 });
+    const second = new HttpClient({ ...fast, cache: new ResponseCache(dir, cacheSecret), secretHeaders: { authorization: 'Bearer other' }, maxRequests: 1 });
     expect(await second.postJson(`${server.url}/v1/completions`, { model: 'm', prompt: record })).toEqual({ echoed: record });
     expect(second.stats).toMatchObject({ requests: 0, cacheHits: 1 });
     expect(server.received).toHaveLength(1);
@@ -149,7 +151,7 @@ describe('HttpClient', () => {
     const dir = tempDir();
     const withPassword = server.url.replace('://', '://user:s3cretpw@');
     const bearer = 'Bearer sk-test-authorization-header';
-    const first = new HttpClient({ ...fast, cache: new ResponseCache(dir), secretHeaders: { authorization: bearer } });
+    const first = new HttpClient({ ...fast, cache: new ResponseCache(dir, cacheSecret), secretHeaders: { authorization: bearer } });
     await first.postJson(`${withPassword}/v1/completions`, { prompt: 'p', model: 'm' });
     expect(server.received[0]!.headers.authorization).toBe(bearer);
     const basic = Buffer.from('user:s3cretpw').toString('base64');
@@ -160,7 +162,7 @@ describe('HttpClient', () => {
       expect(stored!.includes(needle), needle).toBe(false);
     }
     // Another password (and no header): same entry; credentials do not shape the cache key.
-    const second = new HttpClient({ ...fast, cache: new ResponseCache(dir), maxRequests: 1 });
+    const second = new HttpClient({ ...fast, cache: new ResponseCache(dir, cacheSecret), maxRequests: 1 });
     expect(await second.postJson(`${server.url.replace('://', '://user:other@')}/v1/completions`, { prompt: 'p', model: 'm' })).toEqual({ echoed: 'p' });
     expect(second.stats).toMatchObject({ requests: 0, cacheHits: 1 });
   });
@@ -194,7 +196,7 @@ describe('HttpClient', () => {
       for (const needle of [record, 'Jane', '99812', '6789', key]) expect(reason).not.toContain(needle);
       expect(reason.split('\n')).toHaveLength(1);
     }
-    expect(reasons[0]).toBe(`${server.url}/openai: HTTP 400 (type invalid_request_error, code bad_prompt)`);
+    expect(reasons[0]).toBe(`${server.url}/openai: HTTP 400 (type invalid_request_error)`);
     expect(reasons[2]).toBe(`${server.url}/proxy: gave up after 2 attempts (last: HTTP 503)`);
     expect(reasons[3]).toBe(`${server.url}/tricky: HTTP 400`);
   });
@@ -205,6 +207,11 @@ describe('HttpClient', () => {
     expect(serverMessageOf(JSON.stringify({ detail: [{ type: 'missing', msg: 'Field required', input: 'Jane Roe' }] }))).toBe('type missing');
     expect(serverMessageOf(JSON.stringify({ error: { message: 'x', type: 'a b c', code: '123-45-6789', param: 'messages[0]' } }))).toBe('');
     expect(serverMessageOf('Bad Gateway: Jane Roe')).toBe('');
+    // Identifier-like values that are not error words nor request fields: the key, a canary's words.
+    expect(serverMessageOf(JSON.stringify({ error: { type: 'sk-hostile-KEY-abc', code: 'sk-hostile-KEY-abc', param: 'Patient_Jane_Roe' } }))).toBe('');
+    expect(serverMessageOf(JSON.stringify({ error: { type: 'invalid_request_error', code: 'context_length_exceeded', param: 'max_tokens' } }))).toBe(
+      'type invalid_request_error, code context_length_exceeded, param max_tokens',
+    );
   });
 
   it('a header fetch refuses fails once, with a line that does not quote it', async () => {
@@ -217,11 +224,81 @@ describe('HttpClient', () => {
     expect(server.received).toHaveLength(0);
   });
 
+  it('cache entries are keyed under the user secret: another secret, or a key derived from the request alone, reads nothing', async () => {
+    server = await startFaultServer({ 'POST /v1/completions': (body) => ({ echoed: body.prompt }) });
+    const dir = tempDir();
+    const request = { prompt: 'Patient Jane Roe MRN 99812', model: 'm' };
+    const url = `${server.url}/v1/completions`;
+    await new HttpClient({ ...fast, cache: new ResponseCache(dir, cacheSecret) }).postJson(url, request);
+    const [entry] = files(dir);
+    const data = readFileSync(entry!);
+    const canonical = JSON.stringify({ body: { model: 'm', prompt: request.prompt }, method: 'POST', url });
+    // Whoever guesses the request cannot derive the entry's key (the convergent scheme of cache v1).
+    for (const format of ['memaudit-response-cache-v1', 'memaudit-response-cache-v2']) {
+      const guessed = createHash('sha256').update(`${format}\0key\0`).update(canonical).digest();
+      const decipher = createDecipheriv('aes-256-gcm', guessed, data.subarray(0, 12));
+      decipher.setAuthTag(data.subarray(12, 28));
+      expect(() => Buffer.concat([decipher.update(data.subarray(28)), decipher.final()])).toThrow();
+    }
+    const other = new ResponseCache(dir, 'another-secret-0123456789');
+    expect(other.get({ method: 'POST', url, body: request })).toBeUndefined();
+    expect(new ResponseCache(dir, cacheSecret).get({ method: 'POST', url, body: request })).toBe(JSON.stringify({ echoed: request.prompt }));
+    expect(() => new ResponseCache(dir, 'short')).toThrow(UsageError);
+    expect(() => cacheSecretFrom({}, dir)).toThrow(/set MEMAUDIT_CACHE_KEY to a secret of at least 16 characters/);
+  });
+
+  it('caps response bodies: a larger body is an error, and a planted oversized cache entry is never read', async () => {
+    server = await startFaultServer({ 'POST /big': () => ({ pad: 'x'.repeat(5000) }), 'POST /small': () => ({ ok: 1 }) });
+    const dir = tempDir();
+    const client = new HttpClient({ ...fast, maxResponseBytes: 4096, cache: new ResponseCache(dir, cacheSecret, 4096) });
+    const e = await client.postJson(`${server.url}/big`, {}).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect((e as Error).message).toBe(`${server.url}/big: response body larger than the limit of 4096 bytes (--max-response-mb)`);
+    expect(server.received).toHaveLength(1);
+    expect(files(dir)).toHaveLength(0);
+    await client.postJson(`${server.url}/small`, {});
+    const [entry] = files(dir);
+    writeFileSync(entry!, Buffer.alloc(10_000));
+    expect(new ResponseCache(dir, cacheSecret, 4096).get({ method: 'POST', url: `${server.url}/small`, body: {} })).toBeUndefined();
+  });
+
+  it('follows a same-origin redirect, refuses a cross-origin one unless allowed, and never sends the key across', async () => {
+    const other = await startFaultServer({ 'GET /there': () => ({ where: 'other' }) });
+    try {
+      server = await startFaultServer({ 'GET /here': () => ({ where: 'here' }) });
+      server.faults.set('GET /moved', [{ kind: 'status', status: 308, headers: { location: '/here' } }]);
+      server.faults.set('GET /away', [
+        { kind: 'status', status: 307, headers: { location: `${other.url}/there` } },
+        { kind: 'status', status: 307, headers: { location: `${other.url}/there` } },
+      ]);
+      const client = new HttpClient({ ...fast, secretHeaders: { authorization: 'Bearer sk-redirect-key' } });
+      expect(await client.getJson(`${server.url}/moved`)).toEqual({ where: 'here' });
+      const e = await client.getJson(`${server.url}/away`).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as Error).message).toBe(`${server.url}/away: HTTP 307 redirects to another origin (${other.url}); the audit would measure an endpoint other than the target (--allow-redirects follows it)`);
+      expect(other.received).toHaveLength(0);
+      const allowing = new HttpClient({ ...fast, allowRedirects: true, secretHeaders: { authorization: 'Bearer sk-redirect-key' } });
+      expect(await allowing.getJson(`${server.url}/away`)).toEqual({ where: 'other' });
+      expect(other.received[0]!.headers.authorization).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a name a server reports is kept only when plain and free of the credentials we send', () => {
+    const client = new HttpClient({ secretHeaders: { authorization: 'Bearer sk-name-key-xyz' } });
+    expect(client.serverName('meta-llama/Llama-3.1-8B-Instruct')).toBe('meta-llama/Llama-3.1-8B-Instruct');
+    expect(client.serverName('model-sk-name-key-xyz')).toBeUndefined();
+    expect(client.serverName('Patient Jane Roe')).toBeUndefined();
+    expect(client.serverName(42)).toBeUndefined();
+    expect(client.serverName('pw-s3cretpw', 'http://u:s3cretpw@h/v1')).toBeUndefined();
+  });
+
   it('does not cache failures, and treats a damaged entry as a miss', async () => {
     server = await startFaultServer({ 'POST /x': () => ({ v: 1 }) });
     server.faults.set('POST /x', [{ kind: 'status', status: 400 }]);
     const dir = tempDir();
-    const cache = new ResponseCache(dir);
+    const cache = new ResponseCache(dir, cacheSecret);
     const client = new HttpClient({ ...fast, cache });
     await expect(client.postJson(`${server.url}/x`, { a: 1 })).rejects.toBeInstanceOf(HttpStatusError);
     expect(files(dir)).toHaveLength(0);

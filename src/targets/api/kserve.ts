@@ -54,6 +54,10 @@ export class KServeTarget extends BaseTarget {
     this.meta = meta;
     this.labels = options.labels;
     const inputs = meta.inputs ?? [];
+    // Input names reach error lines and reports: a hostile server could name one after the key it received.
+    if (inputs.some((i) => client.serverName(i?.name, modelUrl) === undefined)) {
+      throw new InputError(`${displayUrl(modelUrl)}: the model metadata names an input that is not a plain name`);
+    }
     if (inputs.length > 1) {
       this.features = inputs.map((i) => i.name);
     } else if (options.features && options.features.length > 0) {
@@ -77,7 +81,7 @@ export class KServeTarget extends BaseTarget {
       kind: this.kind,
       task: this.task,
       digest: sha256Json({ kind: this.kind, url: displayUrl(this.modelUrl), versions: this.meta.versions ?? null, platform: this.meta.platform ?? null }),
-      model: this.meta.name,
+      model: this.client.serverName(this.meta.name, this.modelUrl),
       capabilities: { ...this.capabilities },
     };
   }

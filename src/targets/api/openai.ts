@@ -23,6 +23,7 @@ import type {
   TokenDistribution,
 } from '../target.js';
 import { alignTokens, type ApiToken } from './align.js';
+import { checkLogprob, checkNotDegenerate, checkRanks, checkTopList, FaultyTargetError } from './logprob-checks.js';
 
 /** The legacy completions logprobs block. */
 interface CompletionLogprobs {
@@ -137,7 +138,10 @@ export class OpenAiTarget extends BaseTarget {
       if (listed.length !== 1 || typeof listed[0]?.id !== 'string') {
         throw new UsageError(`--target ${spec}: name the model (openai:BASE_URL#MODEL); the server lists ${listed.length} models`);
       }
-      this.model = listed[0].id;
+      // A name we print and record: a hostile server could list the key it received as its model id.
+      const id = this.client.serverName(listed[0].id, this.baseUrl);
+      if (id === undefined) throw new UsageError(`--target ${spec}: name the model (openai:BASE_URL#MODEL); the id the server lists is not a plain name`);
+      this.model = id;
     }
     const entry = listed.find((m) => m.id === this.model);
     if (entry?.owned_by === 'memaudit' && entry.memaudit && Number.isInteger(entry.memaudit.vocabSize)) this.memaudit = entry.memaudit;
@@ -178,6 +182,8 @@ export class OpenAiTarget extends BaseTarget {
       const lp = r.choices?.[0]?.logprobs;
       const values = lp?.token_logprobs ?? [];
       if (Array.isArray(lp?.tokens) && values.some((v) => typeof v === 'number' && Number.isFinite(v))) {
+        // The detection response is scored like any other: a faulty server stops here, before any probe.
+        this.fromEcho(probeText, r.choices![0]!, false, `${displayUrl(this.url('/completions'))} (model ${this.model})`);
         this.fingerprint = r.system_fingerprint ?? undefined;
         return { kind: 'echo', maxTokens };
       }
@@ -202,7 +208,7 @@ export class OpenAiTarget extends BaseTarget {
       const scored = await this.scoreBatch(prompts, false);
       return scored.every((s, i) => s.tokens.length > 0 && s.tokens[s.tokens.length - 1]!.end === prompts[i]!.length);
     } catch (e) {
-      if (isAuthError(e)) throw e;
+      if (isAuthError(e) || e instanceof FaultyTargetError) throw e;
       if (e instanceof HttpStatusError || e instanceof InputError) return false;
       throw e;
     }
@@ -283,6 +289,10 @@ export class OpenAiTarget extends BaseTarget {
     if (!lp || !Array.isArray(lp.tokens) || !Array.isArray(lp.token_logprobs)) {
       throw new InputError(`${source}: the response has no prompt log-probabilities`);
     }
+    lp.token_logprobs.forEach((v, i) => checkLogprob(v, source, `logprobs.token_logprobs[${i}]`));
+    lp.top_logprobs?.forEach((top, i) => {
+      if (top && typeof top === 'object') checkTopList(top, { token: lp.tokens![i]!, logprob: lp.token_logprobs![i] ?? null }, source, `logprobs.top_logprobs[${i}]`);
+    });
     const api: ApiToken[] = lp.tokens.map((t, i) => ({
       text: t,
       logprob: lp.token_logprobs![i] ?? null,
@@ -308,6 +318,7 @@ export class OpenAiTarget extends BaseTarget {
       }
     }
     if (tokens.length === 0 && text.length > 1) throw new InputError(`${source}: the response scores none of the text`);
+    checkNotDegenerate(tokens, source, 'logprobs.token_logprobs');
     return { tokens };
   }
 
@@ -316,6 +327,10 @@ export class OpenAiTarget extends BaseTarget {
     if (!Array.isArray(pl)) throw new InputError(`${source}: the response has no prompt_logprobs`);
     const api: ApiToken[] = pl.map((entry, i) => {
       if (!entry) return { text: '', logprob: null };
+      const field = `prompt_logprobs[${i}]`;
+      const alternatives = Object.values(entry);
+      checkTopList(Object.fromEntries(Object.entries(entry).map(([id, e]) => [id, e?.logprob])), undefined, source, field);
+      checkRanks(alternatives, source, field);
       const id = choice.prompt_token_ids?.[i];
       const chosen = id !== undefined && id !== null ? entry[String(id)] : Object.keys(entry).length === 1 ? Object.values(entry)[0] : undefined;
       if (!chosen) throw new InputError(`${source}: prompt_logprobs at token ${i} does not identify the prompt token`);
@@ -331,7 +346,9 @@ export class OpenAiTarget extends BaseTarget {
       t.offset = offset;
       offset += t.text.length;
     }
-    return { tokens: alignTokens(text, rest, source) };
+    const tokens = alignTokens(text, rest, source);
+    checkNotDegenerate(tokens, source, 'prompt_logprobs');
+    return { tokens };
   }
 
   override async nextTokenDistributions(prompts: string[]): Promise<TokenDistribution[]> {
@@ -355,6 +372,7 @@ export class OpenAiTarget extends BaseTarget {
           const choice = (r.choices ?? []).find((c) => (c.index ?? 0) === i);
           const top = choice?.logprobs?.top_logprobs?.[0];
           if (!top) throw new InputError(`${source}: the response has no top_logprobs for prompt ${i}`);
+          checkTopList(top, undefined, source, `choices[${i}].logprobs.top_logprobs[0]`);
           const tokens = Object.keys(top);
           return { tokens, logprobs: Float64Array.from(tokens.map((t) => top[t]!)), complete: tokens.length >= k };
         });
@@ -391,6 +409,8 @@ export class OpenAiTarget extends BaseTarget {
           ...sampling,
         });
         const choices = [...(r.choices ?? [])].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+        const source = displayUrl(this.url('/completions'));
+        choices.forEach((c, i) => c.logprobs?.token_logprobs?.forEach((v, j) => checkLogprob(v, source, `choices[${i}].logprobs.token_logprobs[${j}]`)));
         return choices.map((c) => ({ text: c.text ?? '', logprob: continuationLogprob(c, request.prompt.length) }));
       }
       if (d.kind === 'sample' && d.topK !== undefined) {
@@ -405,6 +425,8 @@ export class OpenAiTarget extends BaseTarget {
         ...chatSampling,
       });
       const choices = [...(r.choices ?? [])].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+      const source = displayUrl(this.url('/chat/completions'));
+      choices.forEach((c, i) => c.logprobs?.content?.forEach((t, j) => checkLogprob(t?.logprob, source, `choices[${i}].logprobs.content[${j}].logprob`)));
       return choices.map((c) => ({
         text: c.message?.content ?? '',
         logprob: sumLogprobs(c.logprobs?.content?.map((t) => t.logprob)),

@@ -14,6 +14,7 @@ import { BaseTarget, checkDecoding, noCapabilities } from '../base.js';
 import { displayUrl, HttpStatusError, isAuthError, type HttpClient } from '../http/client.js';
 import type { GenerateRequest, Generation, ScoredText, ScoreOptions, TargetCapabilities, TargetDescriptor } from '../target.js';
 import { alignTokens } from './align.js';
+import { checkLogprob, checkNotDegenerate } from './logprob-checks.js';
 
 interface TgiToken {
   id?: number;
@@ -63,6 +64,8 @@ export class TgiTarget extends BaseTarget {
       const prefill = r.details?.prefill ?? [];
       if (!prefill.some((t) => typeof t.logprob === 'number')) {
         target.noScoringWhy = 'the server returns an empty prefill (start TGI with --enable-prefill-logprobs)';
+      } else {
+        target.scoredPrefill('Hello world', r); // a faulty server stops here, before any probe
       }
     } catch (e) {
       if (!(e instanceof HttpStatusError) || isAuthError(e)) throw e;
@@ -87,7 +90,7 @@ export class TgiTarget extends BaseTarget {
       kind: this.kind,
       task: this.task,
       digest: sha256Json({ kind: this.kind, url: displayUrl(this.url), modelId: this.info.model_id ?? null, modelSha: this.info.model_sha ?? null }),
-      model: this.info.model_id,
+      model: this.client.serverName(this.info.model_id, this.url),
       capabilities: { ...this.capabilities },
       tokenizer: 'server',
     };
@@ -96,16 +99,24 @@ export class TgiTarget extends BaseTarget {
   override async scoreTexts(texts: string[], options: ScoreOptions = {}): Promise<ScoredText[]> {
     this.require('scoreText', this.noScoringWhy || undefined);
     if (options.distributionStats) this.require('nextTokenDistribution', 'TGI returns top-n alternatives for generated tokens only');
-    const source = `${displayUrl(this.url)}/generate`;
     return Promise.all(
       texts.map(async (text) => {
         if (text.length === 0) return { tokens: [] };
         const r = await this.post(text, { max_new_tokens: 1, details: true, decoder_input_details: true });
-        const prefill = r.details?.prefill ?? [];
-        if (prefill.length === 0) throw new InputError(`${source}: empty prefill (prompt log-probabilities switched off on the server)`);
-        return { tokens: alignTokens(text, prefill.map((t) => ({ text: t.special ? '' : t.text, logprob: t.logprob })), source) };
+        return this.scoredPrefill(text, r);
       }),
     );
+  }
+
+  /** The prefill's log-probabilities placed in `text`, checked (each <= 0, not one constant). */
+  private scoredPrefill(text: string, r: TgiResponse): ScoredText {
+    const source = `${displayUrl(this.url)}/generate`;
+    const prefill = r.details?.prefill ?? [];
+    if (prefill.length === 0) throw new InputError(`${source}: empty prefill (prompt log-probabilities switched off on the server)`);
+    prefill.forEach((t, i) => checkLogprob(t?.logprob, source, `details.prefill[${i}].logprob`));
+    const tokens = alignTokens(text, prefill.map((t) => ({ text: t.special ? '' : t.text, logprob: t.logprob })), source);
+    checkNotDegenerate(tokens, source, 'details.prefill');
+    return { tokens };
   }
 
   override async generate(requests: GenerateRequest[], rng?: Rng): Promise<Generation[][]> {
@@ -129,6 +140,7 @@ export class TgiTarget extends BaseTarget {
             }
             const r = await this.post(request.prompt, parameters);
             const tokens = r.details?.tokens ?? [];
+            tokens.forEach((t, j) => checkLogprob(t?.logprob, `${displayUrl(this.url)}/generate`, `details.tokens[${j}].logprob`));
             const logprob = tokens.length && tokens.every((t) => typeof t.logprob === 'number') ? tokens.reduce((s, t) => s + t.logprob!, 0) : undefined;
             return { text: r.generated_text ?? '', logprob };
           }),

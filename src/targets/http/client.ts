@@ -5,13 +5,20 @@
  *
  * Secret headers (the API key) are sent but are never part of a cache key, an error message or a
  * log line. Error messages name the URL with any user:password part removed, and carry nothing of
- * a server's error text but its structured error type and code (serverMessageOf).
+ * a server's error text but its error type and code from a fixed vocabulary (serverMessageOf).
+ *
+ * A server is not trusted either: response bodies are capped (`--max-response-mb`), and a redirect
+ * to another origin is refused unless allowed (`--allow-redirects`), since the audit would then
+ * measure, and send the prompts to, an endpoint other than the one named and attested.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InconclusiveError, InputError } from '../../core/errors.js';
 import type { ResponseCache } from './cache.js';
 import { displayUrl, withoutCredentials } from '../redact.js';
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from './retry.js';
+import { serverMessageOf } from './server-errors.js';
+
+export { serverMessageOf };
 
 export interface HttpClientOptions {
   /** Requests in flight at once. */
@@ -31,7 +38,16 @@ export interface HttpClientOptions {
   /** Headers sent with every request and never recorded anywhere (Authorization). */
   secretHeaders?: Record<string, string>;
   cache?: ResponseCache;
+  /** Largest response body read, bytes; a larger one is an error (default 32 MiB). */
+  maxResponseBytes?: number;
+  /** Follow redirects to another origin (default: refuse them; same-origin redirects are followed). */
+  allowRedirects?: boolean;
 }
+
+export const defaultMaxResponseBytes = 32 * 2 ** 20;
+/** Redirect hops followed for one request at most. */
+const maxRedirects = 5;
+const redirectStatuses = new Set([301, 302, 303, 307, 308]);
 
 export interface RequestOptions {
   /** Read and write the response cache (default true for POST, false for GET). */
@@ -69,48 +85,6 @@ export class RequestBudgetError extends InconclusiveError {
 }
 
 export { displayUrl };
-
-/** An error code or type as servers send them (invalid_request_error, context_length_exceeded). */
-const codeLike = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
-
-/**
- * What an error response body may add to our messages: its structured error fields only (OpenAI
- * `error.type`/`error.code`/`error.param`; vLLM and others at the top level; TGI `error_type`;
- * FastAPI `detail[0].type`), never the free-text message and never a non-JSON body.
- *
- * Why drop the text: servers and proxies quote the request in it ("Invalid prompt: 'Patient Jane
- * Roe MRN ...'", "Incorrect API key provided: sk-...", an HTML page echoing the URL), the prompt is a
- * canary or a training record, and our messages reach terminals, CI logs and probe failure reasons
- * in reports. Structured fields come from the server's fixed vocabulary; even so only short,
- * identifier-like values without runs of digits pass (or an integer status-like code), so an echoed
- * secret cannot pass for a code. With the HTTP status beside them, that is enough to act on; the
- * full body is one curl away for whoever holds the request.
- */
-export function serverMessageOf(text: string): string {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return '';
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return '';
-  const top = body as Record<string, unknown>;
-  const nested = top.error && typeof top.error === 'object' && !Array.isArray(top.error) ? (top.error as Record<string, unknown>) : {};
-  const detail = Array.isArray(top.detail) && top.detail[0] && typeof top.detail[0] === 'object' ? (top.detail[0] as Record<string, unknown>) : {};
-  const fields: [string, unknown][] = [
-    ['type', nested.type ?? top.type ?? top.error_type ?? detail.type],
-    ['code', nested.code ?? top.code],
-    ['param', nested.param ?? top.param],
-  ];
-  const parts: string[] = [];
-  for (const [name, value] of fields) {
-    const ok =
-      (typeof value === 'string' && codeLike.test(value) && !/\d{3,}/.test(value)) ||
-      (typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 599);
-    if (ok) parts.push(`${name} ${value}`);
-  }
-  return parts.join(', ');
-}
 
 /** Percent-decodes a URL's user name or password; one with a stray "%" is taken as written. */
 function safeDecode(text: string): string {
@@ -179,6 +153,8 @@ export class HttpClient {
       retryBaseMs: options.retryBaseMs ?? 500,
       retryMaxMs: options.retryMaxMs ?? 30_000,
       maxRetryAfterMs: options.maxRetryAfterMs ?? 300_000,
+      maxResponseBytes: options.maxResponseBytes ?? defaultMaxResponseBytes,
+      allowRedirects: options.allowRedirects ?? false,
       maxRequests: options.maxRequests,
       cache: options.cache,
       secretHeaders: options.secretHeaders,
@@ -254,29 +230,71 @@ export class HttpClient {
     }
   }
 
-  /**
-   * A failure reason with every credential we send replaced by `***`. The reasons built here hold
-   * none; this guards against a network library quoting a header or the URL in its own message.
-   */
-  private scrub(reason: string, url: string): string {
+  /** The credentials this client sends (the API key with and without its scheme, a URL password), 4 characters or longer. */
+  private secrets(url?: string): string[] {
     const secrets: string[] = [];
     for (const value of Object.values(this.options.secretHeaders ?? {})) {
       secrets.push(value, value.replace(/^\S+\s+/, ''));
     }
     try {
-      const u = new URL(url);
+      const u = new URL(url ?? '');
       if (u.password) secrets.push(u.password, safeDecode(u.password));
     } catch {
       // not a URL: nothing to add
     }
+    return secrets.filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
+  }
+
+  /**
+   * A failure reason with every credential we send replaced by `***`. The reasons built here hold
+   * none; this guards against a network library quoting a header or the URL in its own message.
+   */
+  private scrub(reason: string, url: string): string {
     let out = reason;
-    for (const secret of secrets.filter((v) => v.length >= 4).sort((a, b) => b.length - a.length)) out = out.split(secret).join('***');
+    for (const secret of this.secrets(url)) out = out.split(secret).join('***');
     return out;
   }
 
-  /** One network attempt: the response text and its parsed value when it is a complete 2xx JSON body, else why not. */
+  /**
+   * A name a server reports (a model id, an input name) if it is safe to print and record: printable
+   * ASCII without quotes or spaces, at most 200 characters, holding no credential this client sends
+   * (a hostile server knows the key it received). Otherwise undefined.
+   */
+  serverName(value: unknown, url?: string): string | undefined {
+    if (typeof value !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(value) || /["'`\\]/.test(value)) return undefined;
+    return this.secrets(url).some((secret) => value.includes(secret)) ? undefined : value;
+  }
+
+  /** One network attempt, following same-origin redirects: the response text and its parsed value when it is a complete 2xx JSON body, else why not. */
   private async attempt(method: string, url: string, payload: string | undefined, timeoutMs: number): Promise<{ text: string; value: unknown } | AttemptFailure> {
-    const headers: Record<string, string> = { accept: 'application/json', ...this.options.secretHeaders };
+    const signal = AbortSignal.timeout(timeoutMs);
+    const origin = new URL(url).origin;
+    let current = { method, url, payload, secret: true };
+    for (let hop = 0; ; hop++) {
+      const request = this.buildRequest(current.method, current.url, current.payload, current.secret);
+      if ('reason' in request) return request;
+      let response: Response;
+      try {
+        response = await fetch(request, { signal, redirect: 'manual' });
+      } catch (e) {
+        return describeFetchError(e, timeoutMs);
+      }
+      if (!redirectStatuses.has(response.status)) return this.readResponse(response, url, signal, timeoutMs);
+      await response.body?.cancel();
+      const next = redirectTarget(response, current.url);
+      if (next === undefined) return { retryable: false, reason: `HTTP ${response.status} redirect without a usable Location` };
+      if (next.origin !== origin && !this.options.allowRedirects) {
+        return { retryable: false, reason: `HTTP ${response.status} redirects to another origin (${next.origin}); the audit would measure an endpoint other than the target (--allow-redirects follows it)` };
+      }
+      if (hop >= maxRedirects) return { retryable: false, reason: `more than ${maxRedirects} redirects` };
+      // As fetch does: 303 (and 301/302 after a POST) continue as GET without a body; credentials never cross origins.
+      const asGet = response.status === 303 || ((response.status === 301 || response.status === 302) && current.method === 'POST');
+      current = { method: asGet ? 'GET' : current.method, url: next.toString(), payload: asGet ? undefined : current.payload, secret: current.secret && next.origin === origin };
+    }
+  }
+
+  private buildRequest(method: string, url: string, payload: string | undefined, withSecrets: boolean): Request | AttemptFailure {
+    const headers: Record<string, string> = { accept: 'application/json', ...(withSecrets ? this.options.secretHeaders : {}) };
     if (payload !== undefined) headers['content-type'] = 'application/json';
     // fetch refuses URLs with credentials (and would quote them in its error): send them as Basic auth.
     const parsed = new URL(url);
@@ -286,21 +304,25 @@ export class HttpClient {
     }
     parsed.username = '';
     parsed.password = '';
-    let request: Request;
     try {
-      request = new Request(parsed, { method, headers, body: payload });
+      return new Request(parsed, { method, headers, body: payload });
     } catch {
       // A request fetch cannot build (a header value with a control character, say) fails with a
       // TypeError quoting the value, which may be the API key: say what failed, never the message.
       return { retryable: false, reason: 'the request could not be built (a header value, such as the API key, holds characters HTTP does not allow)' };
     }
-    let response: Response;
+  }
+
+  private async readResponse(response: Response, url: string, signal: AbortSignal, timeoutMs: number): Promise<{ text: string; value: unknown } | AttemptFailure> {
     let text: string;
     try {
-      response = await fetch(request, { signal: AbortSignal.timeout(timeoutMs) });
-      text = await response.text();
+      const body = await readCapped(response, this.options.maxResponseBytes);
+      if (body === undefined) {
+        return { retryable: false, reason: `response body larger than the limit of ${this.options.maxResponseBytes} bytes (--max-response-mb)` };
+      }
+      text = body;
     } catch (e) {
-      return describeFetchError(e, timeoutMs);
+      return describeFetchError(signal.aborted ? signal.reason : e, timeoutMs);
     }
     if (!response.ok) {
       const message = serverMessageOf(text);
@@ -318,4 +340,40 @@ export class HttpClient {
       return { retryable: true, reason: `response is not complete JSON (${text.length} bytes)` };
     }
   }
+}
+
+/** Where a redirect points, resolved against the URL that answered; undefined without a parseable http(s) Location. */
+function redirectTarget(response: Response, from: string): URL | undefined {
+  const location = response.headers.get('location');
+  if (!location) return undefined;
+  try {
+    const next = new URL(location, from);
+    return next.protocol === 'http:' || next.protocol === 'https:' ? next : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The body as text, or undefined as soon as it exceeds `limit` bytes (the rest is never read). */
+async function readCapped(response: Response, limit: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -4,6 +4,7 @@
  * search. Generation of a sequence ends after `maxTokens` tokens or when the model predicts the
  * padding/beginning-of-text token (the char LM's end of a text).
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Rng } from '../../core/rng.js';
 import type { Decoding } from '../target.js';
 
@@ -34,7 +35,11 @@ interface Sequence {
   done: boolean;
 }
 
-export async function decode(jobs: DecodeJob[], next: NextLogprobs, vocabSize: number, endId: number, rng: Rng): Promise<Decoded[][]> {
+/**
+ * Decodes every job. Between steps it yields to the event loop (a server keeps answering other
+ * requests) and stops with `signal`'s reason once it is aborted (a client gone, a time limit).
+ */
+export async function decode(jobs: DecodeJob[], next: NextLogprobs, vocabSize: number, endId: number, rng: Rng, signal?: AbortSignal): Promise<Decoded[][]> {
   const results: Decoded[][] = jobs.map(() => []);
   // Greedy and sampled sequences advance together; beam jobs keep their own beams.
   const simple: Sequence[] = [];
@@ -54,6 +59,8 @@ export async function decode(jobs: DecodeJob[], next: NextLogprobs, vocabSize: n
     const beamSeqs = liveBeams.flatMap((b) => b.live);
     const all = [...live, ...beamSeqs];
     if (all.length === 0) break;
+    await yieldToEventLoop();
+    signal?.throwIfAborted();
     const rows = await next(all.map((s) => s.ids));
     live.forEach((s, i) => {
       const row = rows.subarray(i * vocabSize, (i + 1) * vocabSize);

@@ -7,6 +7,7 @@
  * so every token, the first included, is scored. Windows of all texts are batched through the
  * model together; only the per-window numbers asked for leave the backend.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { tf } from '../../core/backend.js';
 import { Rng } from '../../core/rng.js';
 import { BaseTarget, checkDecoding } from '../base.js';
@@ -147,6 +148,8 @@ export class LocalLmTarget extends BaseTarget {
     const topValues = k > 0 ? new Float32Array(total * k) : undefined;
     const topIds = k > 0 ? new Int32Array(total * k) : undefined;
     for (let from = 0; from < total; from += this.batchWindows) {
+      // Between model batches, let a server answer other requests (serve's /health).
+      if (from > 0) await yieldToEventLoop();
       const rows = Math.min(this.batchWindows, total - from);
       const outs = tf.tidy(() => {
         const lp = this.options.logProbs(this.input(contexts.subarray(from * ctx, (from + rows) * ctx), rows));
@@ -226,10 +229,11 @@ export class LocalLmTarget extends BaseTarget {
     }));
   }
 
-  override async generate(requests: GenerateRequest[], rng?: Rng): Promise<Generation[][]> {
+  /** `signal` (serve) stops decoding between steps once aborted. */
+  override async generate(requests: GenerateRequest[], rng?: Rng, signal?: AbortSignal): Promise<Generation[][]> {
     for (const request of requests) checkDecoding(this, request);
     const jobs = requests.map((r) => ({ prompt: this.tokenizer.encode(r.prompt), maxTokens: r.maxTokens, decoding: r.decoding, n: r.n ?? 1 }));
-    const decoded = await decode(jobs, (seqs) => this.nextLogprobs(seqs), this.vocabSize, this.tokenizer.padId, rng ?? Rng.unseeded());
+    const decoded = await decode(jobs, (seqs) => this.nextLogprobs(seqs), this.vocabSize, this.tokenizer.padId, rng ?? Rng.unseeded(), signal);
     return decoded.map((gens) => gens.map((g) => ({ text: this.tokenizer.decode(g.ids), logprob: g.logprob })));
   }
 

@@ -10,7 +10,19 @@ import { InputError, UsageError } from '../../core/errors.js';
 import { sha256Hex, sha256Json } from '../../core/hash.js';
 import { parseJson } from '../../core/schema.js';
 import { CharTokenizer } from '../../models/tokenizer.js';
-import { loadLayersModelFile, loadModelDir, META_JSON, MODEL_JSON, modelFiles, type ModelMeta } from '../../models/model-dir.js';
+import {
+  confinedModelPath,
+  filesRead,
+  loadLayersModelFile,
+  loadModelDir,
+  META_JSON,
+  MODEL_JSON,
+  readPrivacyRecord,
+  readWeightShards,
+  type ModelFile,
+  type ModelMeta,
+  type ReadDigests,
+} from '../../models/model-dir.js';
 import type { FeatureSpec } from '../../models/features.js';
 import type { Target, TargetCapabilities, TargetDescriptor, TargetTask } from '../target.js';
 import { LocalClassifierTarget } from './classifier.js';
@@ -58,8 +70,7 @@ function inputDtype(model: tf.LayersModel | tf.GraphModel): 'float32' | 'int32' 
 }
 
 async function openModelDir(dir: string, options: LocalOpenOptions): Promise<Target> {
-  const { model, meta } = await loadModelDir(dir);
-  const files = modelFiles(dir);
+  const { model, meta, files } = await loadModelDir(dir);
   const { fn } = logProbFunction(model);
   const label = `target ${dir}`;
   if (meta.task === 'lm') {
@@ -105,27 +116,14 @@ interface ModelJson {
 }
 
 /** Loads a GraphModel from model.json and its weight shards, without file:// (every backend). */
-async function loadGraphModelFile(path: string, json: ModelJson): Promise<tf.GraphModel> {
-  const folder = join(path, '..');
-  const buffers: Buffer[] = [];
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  for (const group of json.weightsManifest ?? []) {
-    for (const p of group.paths ?? []) {
-      try {
-        buffers.push(readFileSync(join(folder, p)));
-      } catch {
-        throw new InputError(`${path}: weight file "${p}" not found beside it`);
-      }
-    }
-    specs.push(...(group.weights ?? []));
-  }
-  const joined = Buffer.concat(buffers);
+async function loadGraphModelFile(path: string, json: ModelJson, digests: ReadDigests): Promise<tf.GraphModel> {
+  const { specs, data } = readWeightShards(path, json, digests);
   try {
     return await tf.loadGraphModel(
       tf.io.fromMemory({
         modelTopology: json.modelTopology as object,
         weightSpecs: specs,
-        weightData: joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength),
+        weightData: data,
         format: json.format,
         generatedBy: json.generatedBy,
         convertedBy: json.convertedBy ?? undefined,
@@ -139,10 +137,10 @@ async function loadGraphModelFile(path: string, json: ModelJson): Promise<tf.Gra
   }
 }
 
-/** model.json, its weight shards and the vocabulary file, with digests: the attestation's subjects. */
-function userModelFiles(dir: string, json: ModelJson, vocabFile?: string): { name: string; sha256: string }[] {
-  const names = [MODEL_JSON, ...(json.weightsManifest ?? []).flatMap((g) => g.paths ?? [])];
-  const files = names.map((name) => ({ name, sha256: sha256Hex(readFileSync(join(dir, name))) }));
+/** The files the loader read (and privacy.json, which the audit reads) and the vocabulary file, with digests: the attestation's subjects. */
+function userModelFiles(dir: string, digests: ReadDigests, vocabFile?: string): ModelFile[] {
+  readPrivacyRecord(dir, digests);
+  const files = filesRead(digests);
   if (vocabFile) files.push({ name: `vocab:${basename(vocabFile)}`, sha256: sha256Hex(readFileSync(vocabFile)) });
   return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -162,7 +160,10 @@ function detectOutputKind(model: tf.LayersModel | tf.GraphModel, inputShape: num
 
 async function openUserModel(dir: string, options: LocalOpenOptions): Promise<Target> {
   const path = join(dir, MODEL_JSON);
-  const json = parseJson(readFileSync(path, 'utf8'), path) as ModelJson;
+  const digests: ReadDigests = new Map();
+  const bytes = readFileSync(confinedModelPath(dir, MODEL_JSON, path));
+  digests.set(MODEL_JSON, sha256Hex(bytes));
+  const json = parseJson(bytes.toString('utf8'), path) as ModelJson;
   if (!json || typeof json !== 'object' || !json.modelTopology) throw new InputError(`${path}: not a tfjs model.json (no modelTopology)`);
   const task = options.task;
   if (!task) throw new UsageError(`--target ${dir}: it has no ${META_JSON}; give --task lm (with --vocab-file) or --task classifier (with --features)`);
@@ -171,7 +172,7 @@ async function openUserModel(dir: string, options: LocalOpenOptions): Promise<Ta
     throw new UsageError(`--target ${dir}: it has no ${META_JSON}; --task classifier needs --features (the input columns, in order)`);
   }
   const graph = json.format === 'graph-model';
-  const model: tf.LayersModel | tf.GraphModel = graph ? await loadGraphModelFile(path, json) : await loadLayersModelFile(path);
+  const model: tf.LayersModel | tf.GraphModel = graph ? await loadGraphModelFile(path, json, digests) : await loadLayersModelFile(path, digests);
   const dtype = inputDtype(model);
   const shape = model.inputs[0]?.shape ?? [];
   const label = `target ${dir}`;
@@ -190,7 +191,7 @@ async function openUserModel(dir: string, options: LocalOpenOptions): Promise<Ta
     const { fn } = logProbFunction(model, outputKind);
     const width = tf.tidy(() => fn(tf.zeros([1, contextLength], dtype)).shape[1]);
     if (width !== vocab.length) throw new InputError(`--vocab-file ${options.vocabFile}: has ${vocab.length} tokens but the model predicts ${width}`);
-    const files = userModelFiles(dir, json, options.vocabFile);
+    const files = userModelFiles(dir, digests, options.vocabFile);
     const target: LocalLmTarget = new LocalLmTarget({
       label,
       model,
@@ -223,7 +224,7 @@ async function openUserModel(dir: string, options: LocalOpenOptions): Promise<Ta
   }
   const labels = options.labels ?? Array.from({ length: width }, (_, i) => String(i));
   if (labels.length !== width) throw new UsageError(`--labels names ${labels.length} classes but the model outputs ${width}`);
-  const files = userModelFiles(dir, json);
+  const files = userModelFiles(dir, digests);
   const target: LocalClassifierTarget = new LocalClassifierTarget({
     label,
     model,

@@ -93,6 +93,28 @@ export function parseCompletionRequest(body: unknown, vocabSize: number): Comple
   };
 }
 
+/**
+ * The work a request asks for, in tokens (characters): every choice of every prompt scores the
+ * prompt and decodes up to max_tokens (beam search keeps max(best_of, n) beams). Bounded per request
+ * (`--max-request-tokens`), so one request cannot hold the model for minutes.
+ */
+export function requestTokens(req: CompletionRequest): number {
+  const choices = req.beam ? Math.max(req.bestOf ?? req.n, req.n) : req.n;
+  return req.prompts.reduce((sum, p) => sum + (p.length + req.maxTokens) * choices, 0);
+}
+
+/** A 400 naming the limit when a request asks for more work than `limit` tokens. */
+export function checkRequestTokens(req: CompletionRequest, limit: number): void {
+  const tokens = requestTokens(req);
+  if (tokens > limit) {
+    throw new ApiRequestError(
+      400,
+      `the request asks for ${tokens} tokens of work (prompts x choices x (prompt + max_tokens)), over this server's limit of ${limit} (--max-request-tokens)`,
+      'max_tokens',
+    );
+  }
+}
+
 /** The legacy logprobs block of one choice. */
 export interface LegacyLogprobs {
   tokens: string[];
@@ -150,7 +172,8 @@ function applyStop(text: string, stop: string[]): { text: string; stopped: boole
   return cut < 0 ? { text, stopped: false } : { text: text.slice(0, cut), stopped: true };
 }
 
-export async function complete(target: LocalLmTarget, modelName: string, fingerprint: string, req: CompletionRequest, score: Scorer) {
+/** Answers one request; `signal` stops the work between decoding steps and before scoring (client gone, time limit). */
+export async function complete(target: LocalLmTarget, modelName: string, fingerprint: string, req: CompletionRequest, score: Scorer, signal?: AbortSignal) {
   const k = req.logprobs ?? 0;
   let promptTokens = 0;
   let completionTokens = 0;
@@ -166,7 +189,9 @@ export async function complete(target: LocalLmTarget, modelName: string, fingerp
       : await target.generate(
           req.prompts.map((prompt) => ({ prompt, maxTokens: req.maxTokens, decoding, n: decoding.kind === 'greedy' ? 1 : req.n })),
           rng,
+          signal,
         );
+  signal?.throwIfAborted();
   const jobs: { p: number; j: number }[] = [];
   for (let p = 0; p < req.prompts.length; p++) {
     promptTokens += [...req.prompts[p]!].length;

@@ -4,15 +4,20 @@
  * one. Routes: `GET /v1/models`, `POST /v1/completions`, `GET /health`.
  *
  * Nothing of a request (prompts hold training records during membership tests) is logged. Binds
- * to 127.0.0.1 unless told otherwise; with an API key, requests must carry it as a Bearer token.
+ * to 127.0.0.1 unless told otherwise, and refuses another interface without an API key (the model
+ * may hold PHI) unless told it may serve anyone; with a key, requests must carry it as a Bearer token.
+ *
+ * Every request is bounded: its body size, the work it asks for (tokens), and its time. Work stops
+ * when the client disconnects or the time is up, and decoding yields to the event loop between
+ * steps, so /health and other clients are answered while a long request runs.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { isMemauditError } from '../../core/errors.js';
+import { isMemauditError, UsageError } from '../../core/errors.js';
 import type { DetailedToken, LocalLmTarget } from '../local/lm.js';
 import { MicroBatcher } from './batcher.js';
-import { ApiRequestError, complete, parseCompletionRequest } from './completions.js';
+import { ApiRequestError, checkRequestTokens, complete, parseCompletionRequest } from './completions.js';
 
 export interface ServeOptions {
   target: LocalLmTarget;
@@ -24,8 +29,30 @@ export interface ServeOptions {
   apiKey?: string;
   /** Texts scored per model call at most. */
   maxBatchTexts?: number;
-  /** Largest request body accepted, bytes. */
+  /** Largest request body accepted, bytes (default 1 MiB). */
   maxBodyBytes?: number;
+  /** Most work one request may ask for: prompts x choices x (prompt + max_tokens) characters (default 65536). */
+  maxRequestTokens?: number;
+  /** Longest one request may take, ms (default 60 s). */
+  requestTimeoutMs?: number;
+  /** Serve a non-loopback interface without an API key (refused otherwise). */
+  insecureNoAuth?: boolean;
+}
+
+export const serveLimits = { maxBodyBytes: 2 ** 20, maxRequestTokens: 65_536, requestTimeoutMs: 60_000 } as const;
+
+/** Whether `host` is a loopback address: only this machine can reach a server bound to it. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** A server reachable from other machines must ask for a key, unless the user says it may serve anyone. */
+export function checkBindSafety(host: string, apiKey: string | undefined, insecureNoAuth: boolean): void {
+  if (isLoopbackHost(host) || apiKey !== undefined || insecureNoAuth) return;
+  throw new UsageError(
+    `--host ${host}: not a loopback address, and the model may hold PHI; give --api-key-env so clients must send a key, or --insecure-no-auth to serve it to anyone who can reach ${host}`,
+  );
 }
 
 export interface RunningServer {
@@ -33,7 +60,7 @@ export interface RunningServer {
   port: number;
   host: string;
   /** Requests answered so far (counts only; nothing of their content is kept). */
-  stats: { requests: number; errors: number };
+  stats: { requests: number; errors: number; cancelled: number };
   close(): Promise<void>;
 }
 
@@ -48,19 +75,39 @@ function sendError(res: ServerResponse, status: number, message: string, param?:
   sendJson(res, status, { error: { message, type, param: param ?? null, code: null } });
 }
 
+function tooLarge(limit: number): ApiRequestError {
+  return new ApiRequestError(413, `request body larger than this server's limit of ${limit} bytes (--max-request-mb)`);
+}
+
+/** Bytes of an oversized body read and dropped (never kept) so the client gets its 413; past this the connection is cut. */
+const maxDiscardBytes = 64 * 2 ** 20;
+
+/** Reads the rest of a refused body into nothing: closing with unread data would reset the connection before the 413 arrives. */
+function discardRest(req: IncomingMessage): void {
+  let discarded = 0;
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > maxDiscardBytes) req.destroy();
+  });
+  req.resume();
+}
+
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  if (Number(req.headers['content-length']) > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        reject(new ApiRequestError(413, `request body larger than ${limit} bytes`));
-        req.destroy();
+        req.off('data', onData);
+        reject(tooLarge(limit));
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
@@ -92,13 +139,38 @@ export function internalErrorLine(e: unknown): string {
   return `${name}: ${safe}`;
 }
 
+/** Work abandoned because the client closed the connection: nothing to answer. */
+class ClientGone extends Error {}
+
+/**
+ * Runs `work` with a signal aborted when the client disconnects (ClientGone) or after `timeoutMs`
+ * (a 503 naming the limit), so a request nobody waits for, or one that runs too long, stops.
+ */
+async function bounded<T>(res: ServerResponse, timeoutMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new ApiRequestError(503, `the request took longer than this server's limit of ${timeoutMs / 1000} s (--request-timeout)`)), timeoutMs);
+  const onClose = () => {
+    if (!res.writableFinished) controller.abort(new ClientGone('client disconnected'));
+  };
+  res.once('close', onClose);
+  try {
+    return await work(controller.signal);
+  } finally {
+    clearTimeout(timer);
+    res.off('close', onClose);
+  }
+}
+
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const { target, modelName } = options;
   const host = options.host ?? '127.0.0.1';
-  const maxBody = options.maxBodyBytes ?? 16 * 2 ** 20;
+  checkBindSafety(host, options.apiKey, options.insecureNoAuth === true);
+  const maxBody = options.maxBodyBytes ?? serveLimits.maxBodyBytes;
+  const maxTokens = options.maxRequestTokens ?? serveLimits.maxRequestTokens;
+  const timeoutMs = options.requestTimeoutMs ?? serveLimits.requestTimeoutMs;
   const descriptor = await target.describe();
   const fingerprint = `memaudit-${descriptor.digest.slice(0, 12)}`;
-  const stats = { requests: 0, errors: 0 };
+  const stats = { requests: 0, errors: 0, cancelled: 0 };
   const batcher = new MicroBatcher<{ text: string; topK: number }, DetailedToken[]>(async (jobs) => {
     const topK = Math.max(...jobs.map((j) => j.topK));
     return target.scoreDetailed(
@@ -138,7 +210,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       }
       const request = parseCompletionRequest(body, target.vocabSize);
       if (request.model !== modelName) throw new ApiRequestError(404, `model "${request.model}" not found; this server serves "${modelName}"`, 'model');
-      const response = await complete(target, modelName, fingerprint, request, (t, k) => batcher.submit({ text: t, topK: k }));
+      checkRequestTokens(request, maxTokens);
+      const response = await bounded(res, timeoutMs, (signal) => complete(target, modelName, fingerprint, request, (t, k) => batcher.submit({ text: t, topK: k }), signal));
       return sendJson(res, 200, response);
     }
     return sendError(res, 404, `no route ${req.method} ${path}`);
@@ -146,8 +219,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
+      if (e instanceof ClientGone) return void stats.cancelled++;
       stats.errors++;
-      if (res.headersSent) return void res.destroy();
+      if (res.headersSent || res.destroyed) return void res.destroy();
+      if (e instanceof ApiRequestError && e.status === 413) discardRest(req);
       if (e instanceof ApiRequestError) return sendError(res, e.status, e.message, e.param);
       if (isMemauditError(e)) return sendError(res, 400, e.message);
       // The shape of a bug, never the request (it may hold a training record).
@@ -156,6 +231,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
   });
   server.keepAliveTimeout = 30_000;
+  // A client trickling its request in (slowloris) is cut off within the same time limit.
+  server.requestTimeout = timeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, host, () => {
