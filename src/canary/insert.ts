@@ -19,7 +19,8 @@ import { toolVersion } from '../core/version.js';
 import { csvLine, readCsvHeader } from '../data/csv.js';
 import { resolveFormat, type DataFormat } from '../data/format.js';
 import { checkReadableFile, readChunksSync } from '../data/open.js';
-import { csvInputError, csvParserOptions, defaultTextField } from '../data/readers.js';
+import { notUtf8Error, Utf8Check } from '../data/lines.js';
+import { csvInputError, csvParserOptions, defaultTextField, drainedOrClosed, jsonlText, parseJsonlLine } from '../data/readers.js';
 import { RecordSplitter } from '../data/splitter.js';
 import { bernoulliInclusion, planPlacements, planRoles, type InsertionMode } from './roles.js';
 import { firstSecret, lineAtOffset, preferThreadedSurvey, surveyInput, type InputSurvey } from './survey.js';
@@ -107,15 +108,13 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
     return b;
   };
 
-  // A JSONL record must be one JSON object on one line; full parsing is left to the readers (it
-  // would cost more than the copy), but a truncated or multi-line record is caught here.
+  // Every JSONL record is parsed in the pass that splits it, as the readers would (`train` refuses
+  // what they refuse): one JSON object per line with a string text field.
   const check =
     format === 'jsonl'
-      ? (first: number, last: number, line: number) => {
-          if (first !== 0x7b) throw new InputError(`${o.data} line ${line}: not a JSON object (a JSONL record is one {...} object per line)`);
-          if (last !== 0x7d) throw new InputError(`${o.data} line ${line}: the JSON object does not end on this line (truncated, or spread over several lines)`);
-        }
+      ? (record: Buffer, line: number) => void jsonlText(o.data, line, parseJsonlLine(o.data, line, record.toString('utf8')), textField!)
       : undefined;
+  const utf8 = new Utf8Check();
   const splitter = new RecordSplitter(format === 'csv' ? 'csv' : 'lines', o.data, check);
   const secrets = set.kind === 'text' ? set.canaries.map((c) => c.secret) : undefined;
   let survey: InputSurvey | undefined;
@@ -167,8 +166,9 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
     // with the two busy threads.
     for (const chunk of readChunksSync(o.data)) {
       if (survey.match) throw await refuse(survey.match);
-      // The parser may queue the chunk, whose buffer is reused for the next read.
-      if (parser && !parser.write(Buffer.from(chunk))) await new Promise((ok) => parser!.once('drain', ok));
+      if (!utf8.feed(chunk)) throw await notUtf8Error(o.data);
+      // The parser may queue the chunk, whose buffer is reused for the next read; it closes on an error.
+      if (parser && !parser.write(Buffer.from(chunk))) await drainedOrClosed(parser);
       if (csvError) throw csvError;
       const inserts: [number, Buffer][] = [];
       for (let at = 0; (at = splitter.scan(chunk, base, at, next < placements.length ? placements[next]!.offset : Infinity)) !== -1; ) {
@@ -180,7 +180,9 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       // The event loop runs between chunks: the worker's messages, signals (atomic cleanup).
       await new Promise((ok) => setImmediate(ok));
     }
+    if (!utf8.finish()) throw await notUtf8Error(o.data);
     splitter.finish();
+    if (splitter.records === 0) throw new InputError(`${o.data}: no records${format === 'csv' ? ' after the header row' : ''}`);
     if (next < placements.length) {
       const tail: [number, Buffer][] = [];
       if (splitter.needsEol) tail.push([0, Buffer.from(splitter.eol!)]);
