@@ -8,9 +8,10 @@
  * is bounded by the chunk size and the number of copies, never by the data. The output and the
  * manifest are written to temporary files and appear together only when everything succeeded.
  */
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
+import type { LoadedPrivateKey } from '../attest/keys.js';
 import { AtomicFileWriter, commitAll } from '../core/atomic.js';
 import { InputError, UsageError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
@@ -22,6 +23,7 @@ import { checkReadableFile, readChunksSync } from '../data/open.js';
 import { notUtf8Error, Utf8Check } from '../data/lines.js';
 import { csvInputError, csvParserOptions, defaultTextField, drainedOrClosed, jsonlText, parseJsonlLine } from '../data/readers.js';
 import { RecordSplitter } from '../data/splitter.js';
+import { manifestEnvelopePath, signManifest } from './manifest-signature.js';
 import { bernoulliInclusion, planPlacements, planRoles, type InsertionMode } from './roles.js';
 import { firstSecret, lineAtOffset, preferThreadedSurvey, surveyInput, type InputSurvey } from './survey.js';
 import type { CanarySet, Manifest, ManifestCanary } from './types.js';
@@ -44,6 +46,8 @@ export interface InsertOptions {
   progress?: Progress;
   /** Survey the input (digest, secret scan) on a worker thread; default: large inputs when a core is free. */
   threadedSurvey?: boolean;
+  /** Sign the manifest: a DSSE envelope over its bytes beside it (manifest-signature.ts). */
+  signingKey?: LoadedPrivateKey | null;
 }
 
 type Eol = '\n' | '\r\n';
@@ -155,6 +159,7 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
 
   const out = new AtomicFileWriter(o.out);
   const manifestWriter = new AtomicFileWriter(o.manifest);
+  const envelopeWriter = o.signingKey ? new AtomicFileWriter(manifestEnvelopePath(o.manifest)) : undefined;
 
   try {
     survey = surveyInput(o.data, secrets, o.threadedSurvey ?? (await preferThreadedSurvey(inputBytes)), { fd: out.fd, path: o.out });
@@ -220,8 +225,12 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       createdAt: new Date().toISOString(),
       toolVersion,
     };
-    await manifestWriter.write(JSON.stringify(manifest, null, 2) + '\n');
-    await commitAll([out, manifestWriter]);
+    const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8');
+    await manifestWriter.write(manifestBytes);
+    if (envelopeWriter) await envelopeWriter.write(JSON.stringify(signManifest(manifestBytes, o.signingKey!), null, 2) + '\n');
+    await commitAll([out, manifestWriter, ...(envelopeWriter ? [envelopeWriter] : [])]);
+    // An envelope left from an earlier signed run is over other bytes: it would fail every audit.
+    if (!envelopeWriter) rmSync(manifestEnvelopePath(o.manifest), { force: true });
     progress.done();
     return manifest;
   } catch (e) {
@@ -229,6 +238,7 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
     await survey?.abort();
     await out.abort();
     await manifestWriter.abort();
+    await envelopeWriter?.abort();
     progress.done();
     throw e;
   }

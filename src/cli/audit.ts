@@ -12,6 +12,7 @@ import { openTargetOptionsFromArgs, targetOptions, type TargetArgs } from '../ta
 import { auditLogOptions, auditLogPath, type AuditLogArgs } from './audit-log.js';
 import { progressFor, runCommand, type GlobalArgs } from './context.js';
 import { emit } from './output.js';
+import { lastValue } from './canary.js';
 import { renderTable } from '../core/format.js';
 
 interface AuditArgs extends GlobalArgs, TargetArgs, AuditLogArgs {
@@ -20,6 +21,8 @@ interface AuditArgs extends GlobalArgs, TargetArgs, AuditLogArgs {
   out: string;
   signKey?: string;
   probeOption?: string[];
+  data?: string;
+  trustKey?: string[];
 }
 
 const probeNames: readonly ProbeName[] = ['exposure', 'extraction', 'membership', 'dp-audit'];
@@ -49,7 +52,9 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
         .option('policy', { type: 'string', describe: 'Policy file [default: the documented default policy]' })
         .option('out', { type: 'string', demandOption: true, describe: 'Run directory for report.json, report.md, report.html, attestation.dsse.json' })
         .option('sign-key', { type: 'string', describe: `Private key to sign the attestation (PKCS#8 PEM) [default: $${signingKeyEnv}]` })
-        .option('probe-option', { type: 'string', array: true, describe: 'A probe option, PROBE.OPTION=VALUE (repeatable), e.g. extraction.beam-width=8' }),
+        .option('probe-option', { type: 'string', array: true, describe: 'A probe option, PROBE.OPTION=VALUE (repeatable), e.g. extraction.beam-width=8' })
+        .option('data', { type: 'string', coerce: lastValue, describe: "Training data, to check the manifest's roles in [default: the manifest's output, if still at its recorded path]" })
+        .option('trust-key', { type: 'string', array: true, describe: 'Public key a signature must verify with (repeatable; any one): the manifest\'s MANIFEST.dsse.json' }),
     ) as unknown as Argv<AuditArgs>,
   handler: (args) =>
     runCommand('audit', async () => {
@@ -75,6 +80,8 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
         auditLogPath: auditLogPath(args),
         purpose: args.purpose,
         probeOptions,
+        trainingData: args.data,
+        trustKeys: args.trustKey,
       });
       const v = run.verdict;
       emit(
@@ -86,6 +93,7 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
           attestation: run.attestationPath,
           signed: run.signed,
           keyid: run.keyid,
+          manifestIntegrity: run.report.manifestIntegrity,
           probes: run.probesRun,
           policy: v.policy,
           backend: run.report.backend,

@@ -31,6 +31,7 @@ interface InsertArgs extends GlobalArgs {
   format?: DataFormat;
   textField?: string;
   labelColumn?: string;
+  signKey?: string;
 }
 
 const generateCommand: CommandModule<GlobalArgs, GenerateArgs> = {
@@ -93,11 +94,18 @@ const insertCommand: CommandModule<GlobalArgs, InsertArgs> = {
       .option('manifest', { type: 'string', coerce: lastValue, demandOption: true, describe: 'Manifest to write (JSON): digests, counts, seed, every canary with its role' })
       .option('format', { choices: dataFormats, describe: 'Dataset format (default: from the file extension)' })
       .option('text-field', { type: 'string', coerce: lastValue, describe: 'JSONL: field holding the text (default "text"); CSV with a text pack: column that gets the canary text' })
-      .option('label-column', { type: 'string', coerce: lastValue, describe: 'CSV with a table-row pack: the label column (default: the pack\'s)' }) as unknown as Argv<InsertArgs>,
+      .option('label-column', { type: 'string', coerce: lastValue, describe: 'CSV with a table-row pack: the label column (default: the pack\'s)' })
+      .option('sign-key', { type: 'string', coerce: lastValue, describe: 'Private key to sign the manifest: MANIFEST.dsse.json beside it, checked by `audit --trust-key` [default: $MEMAUDIT_SIGNING_KEY]' }) as unknown as Argv<InsertArgs>,
   handler: (args) =>
     runCommand('canary insert', async () => {
-      const [{ insertCanaries, readCanarySet }, { rngFromSeed }] = await Promise.all([import('../canary/index.js'), import('../core/rng.js')]);
+      const [{ insertCanaries, manifestEnvelopePath, readCanarySet }, { rngFromSeed }, { loadSigningKey }] = await Promise.all([
+        import('../canary/index.js'),
+        import('../core/rng.js'),
+        import('../attest/keys.js'),
+      ]);
       const canaries = readCanarySet(args.canaries);
+      const signingKey = loadSigningKey(args.signKey);
+      if (signingKey?.warning) process.stderr.write(`memaudit canary insert: warning: ${signingKey.warning}\n`);
       const manifest = await insertCanaries({
         data: args.data,
         format: args.format,
@@ -111,8 +119,9 @@ const insertCommand: CommandModule<GlobalArgs, InsertArgs> = {
         manifest: args.manifest,
         rng: rngFromSeed(args.seed),
         progress: progressFor(args),
+        signingKey,
       });
-      const summary = insertSummary(manifest, args.manifest);
+      const summary = { ...insertSummary(manifest, args.manifest), signature: signingKey ? manifestEnvelopePath(args.manifest) : null };
       emit(args, summary, () => {
         const rows: (string | number)[][] = [['repetitions', 'canaries']];
         for (const g of summary.byRepetitions) rows.push([g.repetitions, g.count]);
@@ -120,7 +129,7 @@ const insertCommand: CommandModule<GlobalArgs, InsertArgs> = {
         return (
           `${summary.inputRecords} records + ${summary.copies} canary copies = ${summary.outputRecords} records in ${summary.out}\n` +
           renderTable(rows) +
-          `manifest: ${args.manifest}`
+          `manifest: ${args.manifest}${summary.signature ? ` (signed: ${summary.signature})` : ''}`
         );
       });
     }),

@@ -7,7 +7,7 @@ import { decide, type Verdict } from '../policy/verdict.js';
 import type { TargetDescriptor } from '../targets/target.js';
 import { reasonRows, show } from './document.js';
 import { reportSchema } from './schema.js';
-import type { Report } from './types.js';
+import type { ManifestIntegrity, Report } from './types.js';
 
 export interface ReportInput extends AuditEvidence {
   target: TargetDescriptor;
@@ -15,6 +15,7 @@ export interface ReportInput extends AuditEvidence {
   seed: string;
   startedAt: string;
   finishedAt: string;
+  manifestIntegrity?: ManifestIntegrity;
 }
 
 /** Decides the verdict and assembles the report (validated against its schema: a bug if not). */
@@ -36,6 +37,7 @@ export function buildReport(input: ReportInput, policy: LoadedPolicy): { report:
     ...evidence,
     policy: policy.policy,
     verdict: recorded,
+    ...(input.manifestIntegrity ? { manifestIntegrity: input.manifestIntegrity } : {}),
   };
   // Round-trip through JSON so what is validated is what will be written (Infinity -> "Infinity").
   validate(reportSchema, JSON.parse(serializeReport(report)), 'report.json (memaudit bug: the report does not match its schema)');

@@ -10,6 +10,9 @@ import { openProbeSession, runProbe } from '../../probes/common.js';
 import { findProbe } from '../../probes/registry.js';
 import type { ProbeName, ProbeResult } from '../../probes/types.js';
 import { readPrivacyLedger } from '../accounting/privacyFile.js';
+import { checkManifestSignature } from '../canary/manifest-signature.js';
+import { readManifest } from '../canary/io.js';
+import { verifyManifestRoles } from '../canary/verify-roles.js';
 import { appendAuditLog, auditLogHead, type AuditLogHead } from '../attest/audit-log.js';
 import { attestationFileName, attestStatement } from '../attest/attestation.js';
 import type { LoadedPrivateKey } from '../attest/keys.js';
@@ -27,7 +30,7 @@ import type { Verdict } from '../policy/verdict.js';
 import { buildReport, serializeReport } from './assemble.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
-import type { Report } from './types.js';
+import type { ManifestIntegrity, Report } from './types.js';
 import { writeRunFiles } from './write.js';
 
 export interface AuditRunOptions {
@@ -45,6 +48,10 @@ export interface AuditRunOptions {
   purpose?: string;
   /** Options per probe (checked by each probe's option specs). */
   probeOptions?: Partial<Record<ProbeName, Record<string, unknown>>>;
+  /** The training data, to check the manifest's roles in (default: the manifest's output at its recorded path, if it is there). */
+  trainingData?: string;
+  /** Public keys a signed manifest must verify with (any one). */
+  trustKeys?: string[];
 }
 
 export interface AuditRunResult {
@@ -81,9 +88,24 @@ export function probesToRun(policy: Policy, ledger: LedgerEvidence | null): Prob
   return names;
 }
 
+/**
+ * The manifest's signature, and its roles against the training data (docs/SCIENCE.md#manifest-roles):
+ * `--data`, else the manifest's output where it was written, if that file is still the output.
+ */
+export function checkManifestIntegrity(manifestPath: string, trainingData?: string, trustKeys: string[] = []): ManifestIntegrity {
+  const signature = checkManifestSignature(manifestPath, trustKeys);
+  const manifest = readManifest(manifestPath);
+  const recorded = manifest.output.path;
+  const data = trainingData ?? (existsSync(recorded) && statSync(recorded).isFile() ? recorded : undefined);
+  // Table-row canaries are written as CSV values, not as their secret's text: nothing to count.
+  const check = data && manifest.kind === 'text' ? verifyManifestRoles(manifest, manifestPath, data, trainingData === undefined) : null;
+  return { signature, roles: check ? { status: 'verified', data: data!, dataSha256: check.sha256 } : { status: 'not-checked', data: null, dataSha256: null } };
+}
+
 export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
   // Everything a user can get wrong is checked before the model loads or an API is called.
   const policy = loadPolicy(o.policyPath);
+  const manifestIntegrity = checkManifestIntegrity(o.manifestPath, o.trainingData, o.trustKeys);
   const logHead: AuditLogHead | null = o.auditLogPath ? auditLogHead(o.auditLogPath) : null;
   const session = await openProbeSession({
     target: o.target,
@@ -133,6 +155,7 @@ export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
       results,
       failures,
       ledger,
+      manifestIntegrity,
     },
     policy,
   );
