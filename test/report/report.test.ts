@@ -114,6 +114,26 @@ describe('report', () => {
     expect(privacyAuditStatement(report, 'a'.repeat(64), null).predicate.manifestBinding.modelTrainingDataSha256).toBe(model);
   });
 
+  it('records the manifest signature and role check in report.json, report.md and the attestation; older reports without them still read', () => {
+    const e = cleanEvidence();
+    const keyid = '1'.repeat(64);
+    const manifestIntegrity = { signature: { status: 'verified' as const, keyid }, roles: { status: 'verified' as const, data: 'train.jsonl', dataSha256: '2'.repeat(64) } };
+    const { report } = buildReport({ ...e, target, backend: 'wasm', seed: '7', startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:02:00.000Z', manifestIntegrity }, defaultPolicy());
+    const dir = tempDir();
+    writeFileSync(join(dir, 'report.json'), serializeReport(report));
+    expect(readReport(join(dir, 'report.json')).manifestIntegrity).toEqual(manifestIntegrity);
+    expect(renderMarkdown(report)).toContain(`| manifest signature | signed, verified with a trusted key, keyid ${keyid} |`);
+    expect(renderMarkdown(report)).toMatch(/\| manifest roles \| checked against train.jsonl \(sha256 2{64}\)/);
+    expect(privacyAuditStatement(report, 'a'.repeat(64), null).predicate.manifestIntegrity).toEqual(manifestIntegrity);
+    const unchecked = buildReport({ ...e, target, backend: 'wasm', seed: '7', startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:02:00.000Z', manifestIntegrity: { signature: { status: 'unsigned', keyid: null }, roles: { status: 'not-checked', data: null, dataSha256: null } } }, defaultPolicy()).report;
+    expect(renderMarkdown(unchecked)).toContain('| manifest signature | unsigned |');
+    expect(renderMarkdown(unchecked)).toContain('| manifest roles | not checked against the training data (pass --data) |');
+    const { manifestIntegrity: _none, ...older } = report;
+    writeFileSync(join(dir, 'older.json'), serializeReport(older as typeof report));
+    expect(readReport(join(dir, 'older.json')).manifestIntegrity).toBeUndefined();
+    expect(privacyAuditStatement(older as typeof report, 'a'.repeat(64), null).predicate.manifestIntegrity).toBeNull();
+  });
+
   it('audit refuses a manifest whose output is not the model\'s training data, naming both files', () => {
     const manifest = { output: { sha256: 'f'.repeat(64) } } as unknown as Manifest;
     expect(() => manifestBinding('runs/m.json', manifest, { metaPath: 'models/x/memaudit.json', sha256: '1'.repeat(64) })).toThrow(
