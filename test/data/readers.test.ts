@@ -141,4 +141,21 @@ describe('dataset readers', () => {
       }
     }
   });
+
+  it('the splitter hands each line record, whole, to the check, with its line number, whatever the chunking', () => {
+    const content = '{"text":"a"}\n\n {"text":"b\u00e9"}\r\n  \n{"text":"long ' + 'x'.repeat(50) + '"}\n{"text":"last"}';
+    const bytes = Buffer.from(content);
+    for (const size of [1, 2, 3, 7, 64, bytes.length]) {
+      const seen: [number, unknown][] = [];
+      const splitter = new RecordSplitter('lines', 's.jsonl', (record, line) => seen.push([line, JSON.parse(record.toString('utf8')).text]));
+      for (let base = 0; base < bytes.length; base += size) splitter.scan(bytes.subarray(base, base + size), base, 0);
+      splitter.finish();
+      expect(seen, `chunk ${size}`).toEqual([
+        [1, 'a'],
+        [3, 'b\u00e9'],
+        [5, `long ${'x'.repeat(50)}`],
+        [6, 'last'],
+      ]);
+    }
+  });
 });
