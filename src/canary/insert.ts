@@ -5,8 +5,10 @@
  * hashed (survey.ts: for large inputs a worker thread reads the file itself, learns only where
  * lines are spliced in, and writes and hashes the output; the scan is shared), and the run is
  * refused if a secret is there: such a canary would look memorized without being learned. Memory
- * is bounded by the chunk size and the number of copies, never by the data. The output and the
- * manifest are written to temporary files and appear together only when everything succeeded.
+ * is bounded by the chunk size and the number of copies, never by the data. Records are checked
+ * in the same pass (UTF-8, each JSONL line parsed, each CSV row parsed), so insertion refuses
+ * what `train` refuses. The output and the manifest (and its signature) are written to temporary
+ * files and appear together only when everything succeeded.
  */
 import { rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
