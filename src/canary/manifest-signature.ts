@@ -32,6 +32,8 @@ export interface ManifestSignature {
  * trusted key verifies, is an InputError (a manifest that fails its signature is never used).
  */
 export function checkManifestSignature(manifestPath: string, trustKeys: string[] = []): ManifestSignature {
+  // Every --trust-key is read first: a bad one is an error even when the manifest is unsigned.
+  const keys = trustKeys.map((path) => loadPublicKey(path));
   const envelopePath = manifestEnvelopePath(manifestPath);
   if (!existsSync(envelopePath)) return { status: 'unsigned', keyid: null };
   const envelope = readEnvelope(envelopePath);
@@ -45,9 +47,6 @@ export function checkManifestSignature(manifestPath: string, trustKeys: string[]
     const hint = envelope.signatures[0]?.keyid;
     return { status: 'unverified', keyid: typeof hint === 'string' && /^[0-9a-f]{64}$/.test(hint) ? hint : null };
   }
-  for (const path of trustKeys) {
-    const key = loadPublicKey(path);
-    if (verifyEnvelope(envelope, key.key).ok) return { status: 'verified', keyid: key.keyid };
-  }
+  for (const key of keys) if (verifyEnvelope(envelope, key.key).ok) return { status: 'verified', keyid: key.keyid };
   throw new InputError(`${envelopePath}: the manifest's signature does not verify with any --trust-key (${trustKeys.join(', ')})`);
 }

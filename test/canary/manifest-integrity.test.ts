@@ -102,6 +102,7 @@ describe('manifest integrity', () => {
     const unsigned = await planted('signed');
     expect(existsSync(manifestEnvelopePath(unsigned.manifestPath))).toBe(false);
     expect(checkManifestIntegrity(unsigned.manifestPath, undefined, [keys.publicKeyPath]).signature).toEqual({ status: 'unsigned', keyid: null });
+    expect(() => checkManifestSignature(unsigned.manifestPath, [join(dir, 'missing.pub')])).toThrow(/missing.pub: cannot read the public key \(file not found\)/);
   });
 
   it('the CLI signs with $MEMAUDIT_SIGNING_KEY, and audit exits 2 on a signature that fails', async () => {
