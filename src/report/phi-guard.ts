@@ -6,10 +6,10 @@
  *
  * Text, not figures (docs/SCIENCE.md#the-no-phi-output-guard): in JSON outputs only strings are
  * searched (a DSSE envelope's payload is decoded and searched too), never numbers; and a bare
- * secret that is the decimal form of a number the run's JSON outputs hold (a rank, a count: a
- * 6-digit PIN equals some rank among 10^6 candidates by chance) is not a hit where it stands as a
- * whole token, since the rendered Markdown and HTML print those numbers. A canary's full text is
- * never excused.
+ * secret that is the decimal form of a number the run's JSON outputs hold, exact or rounded as the
+ * renderings round it (a rank, a count: a 6-digit PIN equals some rank among 10^6 candidates by
+ * chance) is not a hit where it stands as a whole token, since the rendered Markdown and HTML
+ * print those numbers. A canary's full text is never excused.
  */
 import type { Manifest } from '../canary/types.js';
 import { InputError } from '../core/errors.js';
@@ -47,10 +47,17 @@ export function assertNoCanaryText(text: string, manifest: Manifest, what: strin
   }
 }
 
+/** A number as the outputs may print it: exactly, or rounded to 1-6 significant digits (show(), fmt()). */
+function renderings(n: number): string[] {
+  const forms = [String(n)];
+  if (Number.isFinite(n)) for (let digits = 1; digits <= 6; digits++) forms.push(String(Number(n.toPrecision(digits))));
+  return forms;
+}
+
 /** The strings and numbers of a JSON value; a DSSE envelope's base64 JSON payload is opened. */
 function collect(value: unknown, strings: string[], numbers: Set<string>): void {
   if (typeof value === 'string') strings.push(value);
-  else if (typeof value === 'number') numbers.add(String(value));
+  else if (typeof value === 'number') for (const form of renderings(value)) numbers.add(form);
   else if (Array.isArray(value)) for (const v of value) collect(v, strings, numbers);
   else if (value !== null && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {

@@ -3,6 +3,7 @@ import { parse } from 'node-html-parser';
 import { buildReport, readReport, serializeReport } from '../../src/report/assemble.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
+import { show } from '../../src/report/document.js';
 import { assertNoCanaryInOutputs, assertNoCanaryText } from '../../src/report/phi-guard.js';
 import { attestStatement } from '../../src/attest/attestation.js';
 import { InputError } from '../../src/core/errors.js';
@@ -210,6 +211,17 @@ describe('report', () => {
       const dir = join(tempDir(), 'run');
       await writeRunFiles(dir, files, manifest);
       expect(readdirSync(dir).sort()).toEqual(['attestation.dsse.json', 'report.html', 'report.json', 'report.md']);
+    });
+
+    it('a secret equal to a figure as the Markdown rounds it (4 significant digits) is not a hit either', () => {
+      const manifest = { canaries: [pin('c1', '123500', 'reference')] } as unknown as Manifest;
+      const files = [
+        { name: 'report.json', content: JSON.stringify({ canaries: [{ id: 'c9', rank: 123456 }] }) },
+        { name: 'report.md', content: `| c9 | ${show(123456)} |` },
+      ];
+      expect(files[1]!.content).toBe('| c9 | 123500 |');
+      expect(() => assertNoCanaryInOutputs(files, manifest)).not.toThrow();
+      expect(() => assertNoCanaryInOutputs([files[1]!], manifest)).toThrow(/report.md: .*canary c1/);
     });
 
     it('still refuses a secret or canary text planted in a string field of any output, the attestation payload included, and writes nothing', async () => {
