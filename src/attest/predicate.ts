@@ -8,7 +8,7 @@ import type { AuditLogHead } from './audit-log.js';
 import { buildStatement, privacyAuditPredicateType, subjectsFor, type Statement } from './statement.js';
 import type { Reason, VerdictName } from '../policy/verdict.js';
 import type { DpClaimEvidence, LedgerEvidence } from '../policy/evidence.js';
-import type { Report } from '../report/types.js';
+import type { ManifestIntegrity, Report } from '../report/types.js';
 
 export interface PrivacyAuditPredicate {
   verdict: VerdictName;
@@ -21,6 +21,8 @@ export interface PrivacyAuditPredicate {
   manifest: { digest: string; inputDataset: { sha256: string; records: number }; outputDataset: { sha256: string; records: number } };
   /** The manifest's output dataset against the model's recorded training data; null model digest: unverified (API, foreign model). */
   manifestBinding: { manifestOutputSha256: string; modelTrainingDataSha256: string | null };
+  /** The manifest's signature and its roles against the training data; null: not checked by this memaudit (older reports). */
+  manifestIntegrity: ManifestIntegrity | null;
   target: { target: string; kind: string; task: string; digest: string; model?: string };
   dpLedger: LedgerEvidence | null;
   /** The DP claim as the audit checked it (ledger recomputed, provenance verified); absent without a DP claim. */
@@ -66,6 +68,7 @@ export function privacyAuditStatement(report: Report, reportSha256: string, chec
     policy: { name: v.policy.name, digest: v.policy.digest },
     manifest: { digest: report.manifest.digest, inputDataset: report.manifest.input, outputDataset: report.manifest.output },
     manifestBinding: report.binding ?? { manifestOutputSha256: report.manifest.output.sha256, modelTrainingDataSha256: null },
+    manifestIntegrity: report.manifestIntegrity ?? null,
     target: { target: report.target.target, kind: report.target.kind, task: report.target.task, digest: report.target.digest, ...(report.target.model ? { model: report.target.model } : {}) },
     dpLedger: report.ledger === null ? null : (ledger as unknown as LedgerEvidence),
     ...(report.dpClaim ? { dpClaim: report.dpClaim } : {}),

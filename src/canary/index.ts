@@ -10,3 +10,5 @@ export { MultiPatternScanner, type SecretMatch } from './scan.js';
 export { surveyInput, preferThreadedSurvey, type InputSurvey, type SurveyResult } from './survey.js';
 export { readCanarySet, readManifest, validateCanarySet, validateManifest, spaceOf, writeCanarySet } from './io.js';
 export { canarySetSchema, manifestSchema } from './schemas.js';
+export { manifestEnvelopePath, checkManifestSignature, type ManifestSignature } from './manifest-signature.js';
+export { verifyManifestRoles } from './verify-roles.js';

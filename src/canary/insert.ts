@@ -5,13 +5,16 @@
  * hashed (survey.ts: for large inputs a worker thread reads the file itself, learns only where
  * lines are spliced in, and writes and hashes the output; the scan is shared), and the run is
  * refused if a secret is there: such a canary would look memorized without being learned. Memory
- * is bounded by the chunk size and the number of copies, never by the data. With `--holdout K`, K
- * chosen records go to a holdout file instead of the output (holdout.ts). The outputs and the
- * manifest are written to temporary files and appear together only when everything succeeded.
+ * is bounded by the chunk size and the number of copies, never by the data. Records are checked
+ * in the same pass (UTF-8, each JSONL line parsed, each CSV row parsed), so insertion refuses
+ * what `train` refuses. With `--holdout K`, K chosen records go to a holdout file instead of the
+ * output (holdout.ts). The outputs and the manifest (and its signature) are written to temporary
+ * files and appear together only when everything succeeded.
  */
-import { statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseCsv } from 'csv-parse';
+import type { LoadedPrivateKey } from '../attest/keys.js';
 import { AtomicFileWriter, commitAll } from '../core/atomic.js';
 import { InputError, UsageError } from '../core/errors.js';
 import { silentProgress, type Progress } from '../core/progress.js';
@@ -20,10 +23,12 @@ import { toolVersion } from '../core/version.js';
 import { csvLine, readCsvHeader } from '../data/csv.js';
 import { resolveFormat, type DataFormat } from '../data/format.js';
 import { checkReadableFile, readChunksSync } from '../data/open.js';
-import { csvInputError, csvParserOptions, defaultTextField } from '../data/readers.js';
+import { notUtf8Error, Utf8Check } from '../data/lines.js';
+import { csvInputError, csvParserOptions, defaultTextField, drainedOrClosed, jsonlText, parseJsonlLine } from '../data/readers.js';
 import { RecordSplitter } from '../data/splitter.js';
 import type { Splice } from '../data/spliced-output.js';
 import { chooseHoldout, defaultHoldoutPath, HoldoutRouter } from './holdout.js';
+import { manifestEnvelopePath, signManifest } from './manifest-signature.js';
 import { bernoulliInclusion, planPlacements, planRoles, type InsertionMode } from './roles.js';
 import { firstSecret, lineAtOffset, preferThreadedSurvey, surveyInput, type InputSurvey } from './survey.js';
 import type { CanarySet, Manifest, ManifestCanary } from './types.js';
@@ -50,6 +55,8 @@ export interface InsertOptions {
   holdout?: number;
   /** The holdout file (default: beside `out`, e.g. train.holdout.jsonl). */
   holdoutOut?: string;
+  /** Sign the manifest: a DSSE envelope over its bytes beside it (manifest-signature.ts). */
+  signingKey?: LoadedPrivateKey | null;
 }
 
 type Eol = '\n' | '\r\n';
@@ -120,15 +127,13 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
     return b;
   };
 
-  // A JSONL record must be one JSON object on one line; full parsing is left to the readers (it
-  // would cost more than the copy), but a truncated or multi-line record is caught here.
+  // Every JSONL record is parsed in the pass that splits it, as the readers would (`train` refuses
+  // what they refuse): one JSON object per line with a string text field.
   const check =
     format === 'jsonl'
-      ? (first: number, last: number, line: number) => {
-          if (first !== 0x7b) throw new InputError(`${o.data} line ${line}: not a JSON object (a JSONL record is one {...} object per line)`);
-          if (last !== 0x7d) throw new InputError(`${o.data} line ${line}: the JSON object does not end on this line (truncated, or spread over several lines)`);
-        }
+      ? (record: Buffer, line: number) => void jsonlText(o.data, line, parseJsonlLine(o.data, line, record.toString('utf8')), textField!)
       : undefined;
+  const utf8 = new Utf8Check();
   const splitter = new RecordSplitter(splitMode, o.data, check);
   const secrets = set.kind === 'text' ? set.canaries.map((c) => c.secret) : undefined;
   let survey: InputSurvey | undefined;
@@ -172,6 +177,7 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
   // Real records: private to the user, like the input.
   const holdoutWriter = holdoutOut !== undefined ? new AtomicFileWriter(holdoutOut, { mode: 0o600 }) : undefined;
   const holdout = held && holdoutWriter ? new HoldoutRouter(held, holdoutWriter.fd, splitMode) : undefined;
+  const envelopeWriter = o.signingKey ? new AtomicFileWriter(manifestEnvelopePath(o.manifest)) : undefined;
 
   try {
     survey = surveyInput(o.data, secrets, o.threadedSurvey ?? (await preferThreadedSurvey(inputBytes)), { fd: out.fd, path: o.out });
@@ -186,8 +192,9 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
     // with the two busy threads.
     for (const chunk of readChunksSync(o.data)) {
       if (survey.match) throw await refuse(survey.match);
-      // The parser may queue the chunk, whose buffer is reused for the next read.
-      if (parser && !parser.write(Buffer.from(chunk))) await new Promise((ok) => parser!.once('drain', ok));
+      if (!utf8.feed(chunk)) throw await notUtf8Error(o.data);
+      // The parser may queue the chunk, whose buffer is reused for the next read; it closes on an error.
+      if (parser && !parser.write(Buffer.from(chunk))) await drainedOrClosed(parser);
       if (csvError) throw csvError;
       const inserts: Splice[] = [];
       holdout?.startChunk(chunk);
@@ -202,7 +209,9 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       // The event loop runs between chunks: the worker's messages, signals (atomic cleanup).
       await new Promise((ok) => setImmediate(ok));
     }
+    if (!utf8.finish()) throw await notUtf8Error(o.data);
     splitter.finish();
+    if (splitter.records === 0) throw new InputError(`${o.data}: no records${format === 'csv' ? ' after the header row' : ''}`);
     holdout?.finish(splitter.records);
     if (next < placements.length) {
       const tail: Splice[] = [];
@@ -243,8 +252,12 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       createdAt: new Date().toISOString(),
       toolVersion,
     };
-    await manifestWriter.write(JSON.stringify(manifest, null, 2) + '\n');
-    await commitAll([out, ...(holdoutWriter ? [holdoutWriter] : []), manifestWriter]);
+    const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8');
+    await manifestWriter.write(manifestBytes);
+    if (envelopeWriter) await envelopeWriter.write(JSON.stringify(signManifest(manifestBytes, o.signingKey!), null, 2) + '\n');
+    await commitAll([out, ...(holdoutWriter ? [holdoutWriter] : []), manifestWriter, ...(envelopeWriter ? [envelopeWriter] : [])]);
+    // An envelope left from an earlier signed run is over other bytes: it would fail every audit.
+    if (!envelopeWriter) rmSync(manifestEnvelopePath(o.manifest), { force: true });
     progress.done();
     return manifest;
   } catch (e) {
@@ -253,6 +266,7 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
     await out.abort();
     await manifestWriter.abort();
     await holdoutWriter?.abort();
+    await envelopeWriter?.abort();
     progress.done();
     throw e;
   }

@@ -136,9 +136,9 @@ export class MultiPatternScanner {
     this.candidateList = list;
   }
 
-  /** A match in `buf` starting before `startLimit`, or undefined. */
-  private search(buf: Uint8Array, startLimit: number): { pattern: number; at: number } | undefined {
-    return this.anchor >= 0 ? this.searchAnchored(buf, startLimit) : this.searchWuManber(buf, startLimit);
+  /** A match in `buf` starting before `startLimit` (Wu-Manber: at `from` or later), or undefined. */
+  private search(buf: Uint8Array, startLimit: number, from = 0): { pattern: number; at: number } | undefined {
+    return this.anchor >= 0 ? this.searchAnchored(buf, startLimit) : this.searchWuManber(buf, startLimit, from);
   }
 
   private searchAnchored(buf: Uint8Array, startLimit: number): { pattern: number; at: number } | undefined {
@@ -162,7 +162,7 @@ export class MultiPatternScanner {
     return undefined;
   }
 
-  private searchWuManber(buf: Uint8Array, startLimit: number): { pattern: number; at: number } | undefined {
+  private searchWuManber(buf: Uint8Array, startLimit: number, from: number): { pattern: number; at: number } | undefined {
     const m = this.m;
     const shift = this.shift!;
     const candidateStart = this.candidateStart!;
@@ -170,7 +170,7 @@ export class MultiPatternScanner {
     const patterns = this.patterns;
     const n = buf.length;
     const two = m >= 2;
-    let pos = m - 1;
+    let pos = from + m - 1;
     while (pos < n) {
       const h = two ? (buf[pos - 1]! << 8) | buf[pos]! : buf[pos]!;
       const s = shift[h]!;
@@ -192,6 +192,50 @@ export class MultiPatternScanner {
       pos++;
     }
     return undefined;
+  }
+
+  /**
+   * Every occurrence (overlapping ones too) of every pattern in the next chunk of the stream, as
+   * `found(pattern, offset)`, each once: an occurrence that straddles two chunks is reported with
+   * the later one (the kept tail), one wholly inside a chunk with that chunk.
+   */
+  feedAll(chunk: Uint8Array, found: (pattern: number, offset: number) => void): void {
+    if (!this.chosen) this.choose(chunk);
+    if (this.tail.length > 0) {
+      const joint = Buffer.allocUnsafe(this.tail.length + Math.min(this.keep, chunk.length));
+      joint.set(this.tail);
+      joint.set(chunk.subarray(0, this.keep), this.tail.length);
+      this.reportAll(joint, this.tail.length, this.tail.length, this.offset - this.tail.length, found);
+    }
+    this.reportAll(chunk, chunk.length, 0, this.offset, found);
+    this.feed(chunk, false);
+  }
+
+  /** Each pattern occurring in `buf` at a start before `startLimit` and ending after `minEnd`. */
+  private reportAll(buf: Uint8Array, startLimit: number, minEnd: number, base: number, found: (pattern: number, offset: number) => void): void {
+    if (this.anchor >= 0) {
+      // Every (pattern, start) has one anchor position (the pattern's first anchor byte): visit them all.
+      for (let p = buf.indexOf(this.anchor); p !== -1; p = buf.indexOf(this.anchor, p + 1)) {
+        for (const g of this.groups) {
+          const start = p - g.at;
+          if (start < 0 || start >= startLimit || start + g.length > buf.length || start + g.length <= minEnd) continue;
+          let key = '';
+          for (let i = start; i < start + g.length; i++) key += String.fromCharCode(buf[i]!);
+          const index = g.byKey.get(key);
+          if (index !== undefined) found(index, base + start);
+        }
+      }
+      return;
+    }
+    // Wu-Manber visits starts in order; it names one pattern at a start, others (a prefix of it) may occur there too.
+    for (let hit = this.search(buf, startLimit); hit; hit = this.search(buf, startLimit, hit.at + 1)) {
+      this.patterns.forEach((p, index) => {
+        const end = hit!.at + p.length;
+        if (end <= minEnd || end > buf.length) return;
+        for (let k = 0; k < p.length; k++) if (p[k] !== buf[hit!.at + k]) return;
+        found(index, base + hit!.at);
+      });
+    }
   }
 
   /**

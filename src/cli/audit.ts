@@ -12,6 +12,7 @@ import { openTargetOptionsFromArgs, targetOptions, type TargetArgs } from '../ta
 import { auditLogOptions, auditLogPath, type AuditLogArgs } from './audit-log.js';
 import { progressFor, runCommand, type GlobalArgs } from './context.js';
 import { emit } from './output.js';
+import { lastValue } from './canary.js';
 import { renderTable } from '../core/format.js';
 
 interface AuditArgs extends GlobalArgs, TargetArgs, AuditLogArgs {
@@ -19,10 +20,10 @@ interface AuditArgs extends GlobalArgs, TargetArgs, AuditLogArgs {
   policy?: string;
   out: string;
   signKey?: string;
-  trustKey?: string[];
   probeOption?: string[];
   data?: string;
   holdout?: string;
+  trustKey?: string[];
 }
 
 const probeNames: readonly ProbeName[] = ['exposure', 'extraction', 'membership', 'dp-audit'];
@@ -52,9 +53,17 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
         .option('policy', { type: 'string', describe: 'Policy file [default: the documented default policy]' })
         .option('out', { type: 'string', demandOption: true, describe: 'Run directory for report.json, report.md, report.html, attestation.dsse.json' })
         .option('sign-key', { type: 'string', describe: `Private key to sign the attestation (PKCS#8 PEM) [default: $${signingKeyEnv}]` })
-        .option('trust-key', { type: 'string', array: true, describe: 'Public key (SPKI PEM) whose signed training provenance (provenance.dsse.json) is trusted (repeatable)' })
+        .option('trust-key', {
+          type: 'string',
+          array: true,
+          describe: 'Public key (SPKI PEM) trusted to sign the manifest (MANIFEST.dsse.json) and the training provenance (provenance.dsse.json) (repeatable; any one)',
+        })
         .option('probe-option', { type: 'string', array: true, describe: 'A probe option, PROBE.OPTION=VALUE (repeatable), e.g. extraction.beam-width=8' })
-        .option('data', { type: 'string', describe: "Training data, if moved since canary insert (membership on real records; default: the manifest's output, sha256 checked)" })
+        .option('data', {
+          type: 'string',
+          coerce: lastValue,
+          describe: "Training data, if moved since canary insert: the manifest's roles are checked in it and membership samples its real records [default: the manifest's output, sha256 checked]",
+        })
         .option('holdout', { type: 'string', describe: "Holdout file, if moved since canary insert (default: the manifest's holdout, sha256 checked)" }),
     ) as unknown as Argv<AuditArgs>,
   handler: (args) =>
@@ -69,7 +78,6 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
       for (const key of ['data', 'holdout'] as const) if (args[key] !== undefined) (probeOptions.membership ??= {})[key] ??= args[key];
       const signingKey = loadSigningKey(args.signKey);
       if (signingKey?.warning) process.stderr.write(`memaudit audit: warning: ${signingKey.warning}\n`);
-      const trustedKeys = (args.trustKey ?? []).map((path) => loadPublicKey(path).key);
       const run = await runAudit({
         target: args.target,
         targetOptions: openTargetOptionsFromArgs(args),
@@ -80,10 +88,11 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
         backend: args.backend,
         progress: progressFor(args),
         signingKey,
-        trustedKeys,
         auditLogPath: auditLogPath(args),
         purpose: args.purpose,
         probeOptions,
+        trainingData: args.data,
+        trustKeys: args.trustKey,
       });
       const v = run.verdict;
       emit(
@@ -95,6 +104,7 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
           attestation: run.attestationPath,
           signed: run.signed,
           keyid: run.keyid,
+          manifestIntegrity: run.report.manifestIntegrity,
           probes: run.probesRun,
           policy: v.policy,
           backend: run.report.backend,

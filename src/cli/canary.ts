@@ -34,6 +34,7 @@ interface InsertArgs extends GlobalArgs {
   labelColumn?: string;
   holdout: number;
   holdoutOut?: string;
+  signKey?: string;
 }
 
 const generateCommand: CommandModule<GlobalArgs, GenerateArgs> = {
@@ -104,12 +105,19 @@ const insertCommand: CommandModule<GlobalArgs, InsertArgs> = {
         describe: 'Real records withheld from --out (uniformly at random, seeded) into --holdout-out: the non-members of membership tests',
         coerce: numberFlag('holdout', rules.nonNegativeInt),
       })
-      .option('holdout-out', { type: 'string', coerce: lastValue, describe: 'Holdout file (same format as --data, mode 0600) [default: beside --out, e.g. train.holdout.jsonl]' }) as unknown as Argv<InsertArgs>,
+      .option('holdout-out', { type: 'string', coerce: lastValue, describe: 'Holdout file (same format as --data, mode 0600) [default: beside --out, e.g. train.holdout.jsonl]' })
+      .option('sign-key', { type: 'string', coerce: lastValue, describe: 'Private key to sign the manifest: MANIFEST.dsse.json beside it, checked by `audit --trust-key` [default: $MEMAUDIT_SIGNING_KEY]' }) as unknown as Argv<InsertArgs>,
   handler: (args) =>
     runCommand('canary insert', async () => {
-      const [{ insertCanaries, readCanarySet }, { rngFromSeed }] = await Promise.all([import('../canary/index.js'), import('../core/rng.js')]);
+      const [{ insertCanaries, manifestEnvelopePath, readCanarySet }, { rngFromSeed }, { loadSigningKey }] = await Promise.all([
+        import('../canary/index.js'),
+        import('../core/rng.js'),
+        import('../attest/keys.js'),
+      ]);
       if (args.holdoutOut !== undefined && !args.holdout) throw new UsageError('--holdout-out needs --holdout K (the number of records to withhold)');
       const canaries = readCanarySet(args.canaries);
+      const signingKey = loadSigningKey(args.signKey);
+      if (signingKey?.warning) process.stderr.write(`memaudit canary insert: warning: ${signingKey.warning}\n`);
       const manifest = await insertCanaries({
         data: args.data,
         format: args.format,
@@ -125,8 +133,9 @@ const insertCommand: CommandModule<GlobalArgs, InsertArgs> = {
         holdoutOut: args.holdoutOut,
         rng: rngFromSeed(args.seed),
         progress: progressFor(args),
+        signingKey,
       });
-      const summary = insertSummary(manifest, args.manifest);
+      const summary = { ...insertSummary(manifest, args.manifest), signature: signingKey ? manifestEnvelopePath(args.manifest) : null };
       emit(args, summary, () => {
         const rows: (string | number)[][] = [['repetitions', 'canaries']];
         for (const g of summary.byRepetitions) rows.push([g.repetitions, g.count]);
@@ -137,7 +146,7 @@ const insertCommand: CommandModule<GlobalArgs, InsertArgs> = {
               `holdout: ${summary.holdoutRecords} records in ${summary.holdout}\n`
             : `${summary.inputRecords} records + ${summary.copies} canary copies = ${summary.outputRecords} records in ${summary.out}\n`) +
           renderTable(rows) +
-          `manifest: ${args.manifest}`
+          `manifest: ${args.manifest}${summary.signature ? ` (signed: ${summary.signature})` : ''}`
         );
       });
     }),

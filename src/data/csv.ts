@@ -2,33 +2,23 @@
 import { parse as parseCsv } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import { InputError } from '../core/errors.js';
-import { readChunks } from './open.js';
-import { checkHeader, csvInputError } from './readers.js';
+import { checkHeader, csvInputError, feedCsvParser } from './readers.js';
 
 /** The column names of a CSV file (its first non-empty row), read without reading the rest. */
 export async function readCsvHeader(path: string): Promise<string[]> {
   const parser = parseCsv({ skip_empty_lines: true, bom: true, record_delimiter: ['\r\n', '\n'] });
+  const feed = feedCsvParser(path, parser);
   let header: string[] | undefined;
   try {
-    for await (const chunk of readChunks(path)) {
-      parser.write(chunk);
-      const row = parser.read() as string[] | null;
-      if (row) {
-        header = row;
-        break;
-      }
-    }
-    if (!header) {
-      parser.end();
-      for await (const row of parser) {
-        header = row as string[];
-        break;
-      }
+    for await (const row of parser) {
+      header = row as string[];
+      break;
     }
   } catch (e) {
     throw csvInputError(path, e);
   } finally {
     parser.destroy();
+    await feed;
   }
   if (!header) throw new InputError(`${path}: empty CSV file (no header row)`);
   return checkHeader(path, header);

@@ -5,11 +5,12 @@
  *
  * A malformed record stops the read with an InputError "FILE line N: what is wrong".
  */
-import { parse as parseCsv, type CsvError } from 'csv-parse';
+import { parse as parseCsv, type Parser } from 'csv-parse';
 import { InputError } from '../core/errors.js';
 import { resolveFormat, type DataFormat } from './format.js';
 import { checkReadableFile, readChunks } from './open.js';
-import { isBlank, readLines } from './lines.js';
+import { locateJsonError } from './json-syntax.js';
+import { isBlank, notUtf8Error, readLines, Utf8Check } from './lines.js';
 
 export interface DataRecord {
   /** 1-based line number where the record starts. */
@@ -45,33 +46,44 @@ export function readRecords(path: string, options: ReadOptions = {}): AsyncItera
   }
 }
 
-/** Reads the JSON object on one JSONL line, or throws an InputError naming the file and line. */
+/** "a string", "a number", ...: what a JSON value is, never what it holds. */
+export function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * Reads the JSON object on one JSONL line, or throws an InputError naming the file, line and
+ * column, never the record's content (JSON.parse's own messages quote it).
+ */
 export function parseJsonlLine(path: string, line: number, text: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (e) {
-    const detail = (e as Error).message.split('\n')[0];
-    throw new InputError(`${path} line ${line}: not valid JSON (${detail})`);
+  } catch {
+    const at = locateJsonError(text);
+    throw new InputError(`${path} line ${line}: not valid JSON${at ? ` (column ${at.column}: ${at.problem})` : ''}`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InputError(`${path} line ${line}: expected a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)?.slice(0, 20)}`);
+    throw new InputError(`${path} line ${line}: expected a JSON object, got ${jsonKind(value)}`);
   }
   return value as Record<string, unknown>;
+}
+
+/** The text field of a parsed JSONL record, or an InputError naming the field (not its value). */
+export function jsonlText(path: string, line: number, value: Record<string, unknown>, textField: string): string {
+  const field = value[textField];
+  if (typeof field === 'string') return field;
+  throw new InputError(
+    `${path} line ${line}: field "${textField}" is ${field === undefined ? 'missing (choose the field with --text-field)' : `not a string (${jsonKind(field)})`}`,
+  );
 }
 
 async function* readJsonl(path: string, textField: string): AsyncGenerator<DataRecord> {
   for await (const { line, text } of readLines(path)) {
     if (isBlank(text)) continue;
-    const value = parseJsonlLine(path, line, text);
-    const field = value[textField];
-    if (typeof field !== 'string') {
-      throw new InputError(
-        `${path} line ${line}: field "${textField}" is ${field === undefined ? 'missing' : `not a string (${typeof field})`}` +
-          (field === undefined ? ' (choose the field with --text-field)' : ''),
-      );
-    }
-    yield { line, text: field, raw: text };
+    yield { line, text: jsonlText(path, line, parseJsonlLine(path, line, text), textField), raw: text };
   }
 }
 
@@ -109,18 +121,50 @@ export function checkHeader(path: string, header: string[]): string[] {
   return header;
 }
 
-/** Turns a csv-parse error into "FILE line N: problem" (its own messages end with "on line N"). */
-export function csvInputError(path: string, e: unknown): Error {
-  if (e instanceof InputError) return e;
-  const err = e as CsvError & { lines?: number };
-  if (typeof err?.code === 'string' && err.code.startsWith('CSV_')) {
-    const message = err.message.replace(/\s*(at|on) line \d+\.?$/, '').replace(/:?\s*$/, '');
-    return new InputError(`${path} line ${err.lines ?? '?'}: ${message}`);
-  }
-  return e as Error;
+/** What each csv-parse error means, in words that never quote the data (its own messages do). */
+const csvProblems: Record<string, string> = {
+  INVALID_OPENING_QUOTE: 'a quote inside an unquoted field (quote the whole field and double the quotes inside it)',
+  CSV_INVALID_OPENING_QUOTE: 'a quote inside an unquoted field (quote the whole field and double the quotes inside it)',
+  CSV_INVALID_CLOSING_QUOTE: 'a closing quote followed by other characters (double the quotes inside a quoted field)',
+  CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'a closing quote followed by other characters (double the quotes inside a quoted field)',
+  CSV_QUOTE_NOT_CLOSED: 'a quoted field is never closed',
+  CSV_MAX_RECORD_SIZE: 'a record is too large',
+};
+
+interface CsvErrorInfo {
+  code?: string;
+  lines?: number;
+  column?: number | string;
+  record?: unknown[];
+  columns?: unknown[] | boolean;
 }
 
-function drainedOrClosed(stream: NodeJS.EventEmitter): Promise<void> {
+/** "column 3" or column "note": where in the row a csv-parse error happened. */
+function csvColumn(column: number | string | undefined): string {
+  if (typeof column === 'number') return ` (column ${column + 1})`;
+  return typeof column === 'string' ? ` (column "${column}")` : '';
+}
+
+/**
+ * Turns a csv-parse error into "FILE line N: problem", naming the line and the column but never a
+ * value (the parser's own messages quote the field or the character where it failed).
+ */
+export function csvInputError(path: string, e: unknown): Error {
+  if (e instanceof InputError) return e;
+  const err = e as CsvErrorInfo;
+  if (typeof err?.code !== 'string' || !/^(CSV_|INVALID_)/.test(err.code)) return e as Error;
+  const line = err.lines ?? '?';
+  if (err.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH' || err.code === 'CSV_RECORD_INCONSISTENT_COLUMNS') {
+    const got = Array.isArray(err.record) ? `${err.record.length} field${err.record.length === 1 ? '' : 's'}` : 'a different number of fields';
+    const header = Array.isArray(err.columns) ? `the header has ${err.columns.length}` : 'than the header';
+    return new InputError(`${path} line ${line}: ${got}, ${header}`);
+  }
+  const problem = csvProblems[err.code] ?? `not valid CSV (${err.code})`;
+  return new InputError(`${path} line ${line}${csvColumn(err.column)}: ${problem}`);
+}
+
+/** Resolves when a stream can take more writes, or has closed (after an error: no 'drain' will come). */
+export function drainedOrClosed(stream: NodeJS.EventEmitter): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       stream.off('drain', done);
@@ -138,20 +182,30 @@ function countNewlines(values: Iterable<string>): number {
   return n;
 }
 
-async function* readCsv(path: string, textField: string | undefined): AsyncGenerator<DataRecord> {
-  const parser = parseCsv({ ...csvParserOptions(path), raw: true, info: true });
-  // Feed the parser from the file stream (backpressure through the async iteration below).
-  const feed = (async () => {
+/**
+ * Writes the file into a csv-parse stream with backpressure; a read error, or bytes that are not
+ * UTF-8 (the parser would decode them silently), destroy the parser with an InputError.
+ */
+export function feedCsvParser(path: string, parser: Parser): Promise<void> {
+  return (async () => {
+    const utf8 = new Utf8Check();
     try {
       for await (const chunk of readChunks(path)) {
         if (parser.destroyed) return;
+        if (!utf8.feed(chunk)) throw await notUtf8Error(path);
         if (!parser.write(chunk)) await drainedOrClosed(parser);
       }
+      if (!utf8.finish()) throw await notUtf8Error(path);
       if (!parser.destroyed) parser.end();
     } catch (e) {
       parser.destroy(e as Error);
     }
   })();
+}
+
+async function* readCsv(path: string, textField: string | undefined): AsyncGenerator<DataRecord> {
+  const parser = parseCsv({ ...csvParserOptions(path), raw: true, info: true });
+  const feed = feedCsvParser(path, parser);
   let checkedTextField = textField === undefined;
   try {
     for await (const item of parser as AsyncIterable<CsvItem>) {

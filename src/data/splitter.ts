@@ -12,8 +12,12 @@ import { InputError } from '../core/errors.js';
 
 export type SplitMode = 'lines' | 'csv';
 
-/** Called once per completed record with its first and last non-whitespace bytes (JSONL validation). */
-export type RecordCheck = (first: number, last: number, line: number) => void;
+/**
+ * Lines mode: called once per completed record with its bytes, from its first non-blank byte to
+ * its line ending (excluded), and its line number (JSONL validation in the splitting pass). The
+ * bytes are valid only during the call.
+ */
+export type RecordCheck = (record: Buffer, line: number) => void;
 
 const NL = 0x0a;
 const CR = 0x0d;
@@ -30,8 +34,9 @@ export class RecordSplitter {
   private recordLine = 1;
   private inRecord = false;
   private inQuotes = false;
-  private first = -1;
-  private last = -1;
+  /** Lines mode with a check: the copied pieces of a record that spans chunks, and the completed record. */
+  private pending: Buffer[] = [];
+  private record: Buffer | undefined;
   private nextQuote = -1;
   private quoteChunk: Buffer | undefined;
   private started = false;
@@ -93,8 +98,6 @@ export class RecordSplitter {
           continue;
         }
         this.inRecord = true;
-        this.first = b;
-        this.last = -1;
         this.recordLine = this.line;
       }
       const nl = chunk.indexOf(NL, i);
@@ -102,13 +105,7 @@ export class RecordSplitter {
       if (this.mode === 'csv') {
         for (let q = this.quoteAfter(chunk, i); q !== -1 && q < end; q = this.quoteAfter(chunk, q + 1)) this.inQuotes = !this.inQuotes;
       } else if (this.check) {
-        for (let j = end - 1; j >= i; j--) {
-          const b = chunk[j]!;
-          if (b !== 0x20 && b !== 0x09 && b !== CR) {
-            this.last = b;
-            break;
-          }
-        }
+        this.collect(chunk, i, end, nl !== -1);
       }
       if (nl === -1) {
         i = n;
@@ -128,6 +125,16 @@ export class RecordSplitter {
     return -1;
   }
 
+  /** Keeps the record's bytes in chunk[from, end) for the check; a piece the chunk does not finish is copied. */
+  private collect(chunk: Buffer, from: number, end: number, complete: boolean): void {
+    const piece = chunk.subarray(from, end);
+    if (!complete) this.pending.push(Buffer.from(piece));
+    else {
+      this.record = this.pending.length > 0 ? Buffer.concat([...this.pending, piece]) : piece;
+      this.pending = [];
+    }
+  }
+
   private consumed(chunk: Buffer, upTo: number): void {
     if (upTo > 0) this.lastByte = chunk[upTo - 1]!;
   }
@@ -140,7 +147,12 @@ export class RecordSplitter {
 
   private completeRecord(): void {
     this.inRecord = false;
-    if (this.check && this.mode === 'lines') this.check(this.first, this.last, this.recordLine);
+    if (this.check && this.mode === 'lines') {
+      const record = this.record ?? Buffer.concat(this.pending);
+      this.record = undefined;
+      this.pending = [];
+      this.check(record, this.recordLine);
+    }
     this.completed++;
   }
 

@@ -63,7 +63,7 @@ export function featurizeInto(row: FeatureRow, features: readonly FeatureSpec[],
     const value = row[f.name];
     if (f.kind === 'numeric') {
       const n = asNumber(value);
-      if (n === undefined) throw new InputError(`${where}: feature "${f.name}" must be a number, got ${JSON.stringify(value ?? null)}`);
+      if (n === undefined) throw new InputError(`${where}: feature "${f.name}" must be a number, got ${value === undefined || value === null ? 'no value' : 'a non-numeric value'}`);
       out[k++] = (n - (f.mean ?? 0)) / (f.std ?? 1);
     } else {
       const cats = f.categories ?? [];

@@ -7,7 +7,7 @@ import { decide, type Verdict } from '../policy/verdict.js';
 import type { TargetDescriptor } from '../targets/target.js';
 import { reasonRows, show } from './document.js';
 import { reportSchema } from './schema.js';
-import type { ProbeOptionsUsed, Report } from './types.js';
+import type { ManifestIntegrity, ProbeOptionsUsed, Report } from './types.js';
 
 export interface ReportInput extends AuditEvidence {
   target: TargetDescriptor;
@@ -16,6 +16,7 @@ export interface ReportInput extends AuditEvidence {
   startedAt: string;
   finishedAt: string;
   probeOptions?: ProbeOptionsUsed;
+  manifestIntegrity?: ManifestIntegrity;
 }
 
 /** Decides the verdict and assembles the report (validated against its schema: a bug if not). */
@@ -45,6 +46,7 @@ export function buildReport(input: ReportInput, policy: LoadedPolicy): { report:
     ...(input.probeOptions ? { probeOptions: input.probeOptions } : {}),
     policy: policy.policy,
     verdict: recorded,
+    ...(input.manifestIntegrity ? { manifestIntegrity: input.manifestIntegrity } : {}),
   };
   // Round-trip through JSON so what is validated is what will be written (Infinity -> "Infinity").
   validate(reportSchema, JSON.parse(serializeReport(report)), 'report.json (memaudit bug: the report does not match its schema)');

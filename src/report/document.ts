@@ -94,6 +94,7 @@ export function buildDocument(report: Report): ReportDocument {
         ? `${report.binding.modelTrainingDataSha256} (${report.binding.modelTrainingDataSha256 === (report.binding.manifestOutputSha256 ?? m.output.sha256) ? 'matches the manifest' : 'does NOT match the manifest'})`
         : 'not stated by the target: the manifest binding is unverified',
     ],
+    ...manifestIntegrityRows(report),
     ['policy', `${v.policy.name} (${v.policy.source}), sha256 ${v.policy.digest}`],
     ['memaudit / backend / seed', `${report.toolVersion} / ${report.backend} / ${report.seed}`],
     ['run', `${report.startedAt} to ${report.finishedAt}`],
@@ -199,4 +200,25 @@ function membershipPopulation(mb: NonNullable<Report['results']['membership']>):
     return `Population: real records. Members: ${r.members} drawn at random from the ${r.training.realRecords} real training records (sha256 ${r.training.sha256.slice(0, 16)}...); non-members: the ${r.nonMembers} held-out records (sha256 ${r.holdout.sha256.slice(0, 16)}...).`;
   }
   return mb.population === 'files' ? "Population: the user's member and non-member files." : 'Population: inserted canaries (members) against reference canaries (non-members).';
+}
+
+const signatureWords = {
+  verified: 'signed, verified with a trusted key',
+  unverified: 'signed, NOT verified (no --trust-key given)',
+  unsigned: 'unsigned',
+} as const;
+
+/** The manifest's signature and role check, for "What was audited" (none in reports written before they existed). */
+function manifestIntegrityRows(report: Report): [string, string][] {
+  const mi = report.manifestIntegrity;
+  if (!mi) return [];
+  return [
+    ['manifest signature', `${signatureWords[mi.signature.status]}${mi.signature.keyid ? `, keyid ${mi.signature.keyid}` : ''}`],
+    [
+      'manifest roles',
+      mi.roles.status === 'verified'
+        ? `checked against ${mi.roles.data} (sha256 ${mi.roles.dataSha256}): every inserted secret occurs its recorded number of times, no reference secret occurs`
+        : 'not checked against the training data (pass --data)',
+    ],
+  ];
 }

@@ -4,16 +4,19 @@
  * then one audit log entry. Probe failures the verdict understands (a missing capability, not
  * enough evidence) become INCONCLUSIVE reasons; any other error stops the run with nothing written.
  */
-import type { KeyObject } from 'node:crypto';
-import { existsSync } from 'node:fs';
+
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openProbeSession, runProbe } from '../../probes/common.js';
 import { findProbe } from '../../probes/registry.js';
 import type { ProbeName, ProbeResult } from '../../probes/types.js';
 import { readPrivacyLedger } from '../accounting/privacyFile.js';
+import { checkManifestSignature } from '../canary/manifest-signature.js';
+import { readManifest } from '../canary/io.js';
+import { verifyManifestRoles } from '../canary/verify-roles.js';
 import { appendAuditLog, auditLogHead, type AuditLogHead } from '../attest/audit-log.js';
 import { attestationFileName, attestStatement } from '../attest/attestation.js';
-import type { LoadedPrivateKey } from '../attest/keys.js';
+import { loadPublicKey, type LoadedPrivateKey } from '../attest/keys.js';
 import { privacyAuditStatement } from '../attest/predicate.js';
 import type { BackendPreference } from '../core/backend.js';
 import { CapabilityError, InconclusiveError } from '../core/errors.js';
@@ -29,7 +32,7 @@ import { buildReport, serializeReport } from './assemble.js';
 import { dpClaimFor, modelDirOf } from './dp-claim.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
-import type { Report } from './types.js';
+import type { ManifestIntegrity, Report } from './types.js';
 import { writeRunFiles } from './write.js';
 import { checkProbeOptions, probeOptionsFor } from './probe-options.js';
 
@@ -45,13 +48,15 @@ export interface AuditRunOptions {
   backend?: BackendPreference;
   progress?: Progress;
   signingKey: LoadedPrivateKey | null;
-  /** Public keys whose signed training provenance is trusted (--trust-key). */
-  trustedKeys?: readonly KeyObject[];
   /** Where to append the run's entry; null for no log (library use). */
   auditLogPath: string | null;
   purpose?: string;
   /** Options per probe (checked by each probe's option specs). */
   probeOptions?: Partial<Record<ProbeName, Record<string, unknown>>>;
+  /** The training data, to check the manifest's roles in (default: the manifest's output at its recorded path, if it is there). */
+  trainingData?: string;
+  /** Public key files (--trust-key) trusted to sign the manifest and the training provenance (any one). */
+  trustKeys?: string[];
 }
 
 export interface AuditRunResult {
@@ -78,10 +83,26 @@ export function probesToRun(policy: Policy, ledger: LedgerEvidence | null): Prob
   return names;
 }
 
+/**
+ * The manifest's signature, and its roles against the training data (docs/SCIENCE.md#manifest-roles):
+ * `--data`, else the manifest's output where it was written, if that file is still the output.
+ */
+export function checkManifestIntegrity(manifestPath: string, trainingData?: string, trustKeys: string[] = []): ManifestIntegrity {
+  const signature = checkManifestSignature(manifestPath, trustKeys);
+  const manifest = readManifest(manifestPath);
+  const recorded = manifest.output.path;
+  const data = trainingData ?? (existsSync(recorded) && statSync(recorded).isFile() ? recorded : undefined);
+  // Table-row canaries are written as CSV values, not as their secret's text: nothing to count.
+  const check = data && manifest.kind === 'text' ? verifyManifestRoles(manifest, manifestPath, data, trainingData === undefined) : null;
+  return { signature, roles: check ? { status: 'verified', data: data!, dataSha256: check.sha256 } : { status: 'not-checked', data: null, dataSha256: null } };
+}
+
 export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
   // Everything a user can get wrong is checked before the model loads or an API is called.
   const policy = loadPolicy(o.policyPath);
   checkProbeOptions(o.probeOptions ?? {}, policy.policy);
+  const manifestIntegrity = checkManifestIntegrity(o.manifestPath, o.trainingData, o.trustKeys);
+  const trustedKeys = (o.trustKeys ?? []).map((path) => loadPublicKey(path).key);
   const logHead: AuditLogHead | null = o.auditLogPath ? auditLogHead(o.auditLogPath) : null;
   const session = await openProbeSession({
     target: o.target,
@@ -100,7 +121,7 @@ export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
   let dpClaim: DpClaimEvidence | undefined;
   try {
     ledger = ledgerFor(session.targetDescriptor);
-    dpClaim = await dpClaimFor(session.targetDescriptor, o.trustedKeys ?? []);
+    dpClaim = await dpClaimFor(session.targetDescriptor, trustedKeys);
     for (const name of probesToRun(policy.policy, ledger)) {
       const probe = findProbe(name);
       if (!probe) {
@@ -138,6 +159,7 @@ export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
       ledger,
       probeOptions: optionsUsed,
       ...(dpClaim ? { dpClaim } : {}),
+      manifestIntegrity,
     },
     policy,
   );

@@ -140,6 +140,23 @@ export const reportSchema: JsonSchema = {
         output: { type: 'object', required: ['sha256', 'records'], properties: { sha256: digest, records: count } },
       },
     },
+    // Optional: reports written before these checks existed.
+    manifestIntegrity: {
+      type: 'object',
+      required: ['signature', 'roles'],
+      properties: {
+        signature: {
+          type: 'object',
+          required: ['status', 'keyid'],
+          properties: { status: { enum: ['verified', 'unverified', 'unsigned'] }, keyid: { anyOf: [digest, { type: 'null' }] } },
+        },
+        roles: {
+          type: 'object',
+          required: ['status', 'data', 'dataSha256'],
+          properties: { status: { enum: ['verified', 'not-checked'] }, data: { type: ['string', 'null'] }, dataSha256: { anyOf: [digest, { type: 'null' }] } },
+        },
+      },
+    },
     // Optional: reports written before it existed are re-decided as "binding unverified".
     binding: {
       type: 'object',

@@ -1,11 +1,11 @@
 /**
  * Writes a run's outputs together: every file appears, or none does (a failure or interrupt
- * leaves no partial run directory contents). Each text is checked for canary text first.
+ * leaves no partial run directory contents). Their text is checked for canary text first (phi-guard.ts).
  */
 import { join } from 'node:path';
 import { AtomicFileWriter, commitAll } from '../core/atomic.js';
 import type { Manifest } from '../canary/types.js';
-import { assertNoCanaryText } from './phi-guard.js';
+import { assertNoCanaryInOutputs } from './phi-guard.js';
 
 export interface OutputFile {
   name: string;
@@ -13,7 +13,7 @@ export interface OutputFile {
 }
 
 export async function writeRunFiles(runDir: string, files: OutputFile[], manifest?: Manifest): Promise<string[]> {
-  if (manifest) for (const f of files) assertNoCanaryText(f.content, manifest, f.name);
+  if (manifest) assertNoCanaryInOutputs(files, manifest);
   const writers = files.map((f) => new AtomicFileWriter(join(runDir, f.name)));
   try {
     for (let i = 0; i < files.length; i++) await writers[i]!.write(files[i]!.content);

@@ -99,7 +99,7 @@ export function classifierExamples(rows: readonly FeatureRow[], features: readon
     featurizeInto(row, features, x, 0, `${source} record ${i + 1}`);
     inputs.push(x);
     const label = index.get(String(row[labelColumn]));
-    if (label === undefined) throw new InputError(`${source} record ${i + 1}: label ${JSON.stringify(row[labelColumn])} is not one of the model's labels`);
+    if (label === undefined) throw new InputError(`${source} record ${i + 1}: the value of column "${labelColumn}" is not one of the model's labels`);
     targets.push(Int32Array.of(label));
   });
   return { size: rows.length, rowShape: [width], dtype: 'float32', inputs, targets };

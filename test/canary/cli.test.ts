@@ -43,4 +43,33 @@ describe('canary and synth commands', () => {
     }
     expect(existsSync(join(dir, 'x.jsonl')) || existsSync(join(dir, 'x.json')) || existsSync(join(dir, 'y.json'))).toBe(false);
   });
+
+  it('refuses what train refuses (quote errors, empty input, malformed JSONL, a missing text field, non-UTF-8): exit 2 naming the line, nothing written', async () => {
+    const canaries = join(dir, 'v.json');
+    expect((await runCli(['canary', 'generate', '--pack', 'ssn', '--count', '4', '--out', canaries, '--seed', '5'])).code).toBe(0);
+    const cases: [string, string | Buffer, RegExp][] = [
+      ['quote.csv', 'id,note\n1,ok\n2,Jane "Roe" SSN 123-45-6789\n3,ok\n', /quote.csv line 3 \(column \d\): a quote inside an unquoted field/],
+      ['header.csv', 'id,no"te\n1,x\n', /header.csv line 1 \(column 2\): a quote inside an unquoted field/],
+      ['closing.csv', 'id,note\n1,"Jane Roe" 123-45-6789\n', /closing.csv line 2 \(column \d\): a closing quote followed by other characters/],
+      ['empty.jsonl', '', /empty.jsonl: no records$/],
+      ['blank.jsonl', '\n  \n', /blank.jsonl: no records$/],
+      ['headeronly.csv', 'id,note\n', /headeronly.csv: no records after the header row$/],
+      ['json.jsonl', '{"text":"a"}\n{"text":"b" "MRN8436676"}\n', /json.jsonl line 2: not valid JSON \(column 13: expected "," or "}"\)$/],
+      ['field.jsonl', '{"text":"a"}\n{"note":"b"}\n', /field.jsonl line 2: field "text" is missing/],
+      ['type.jsonl', '{"text":"a"}\n{"text":7}\n', /type.jsonl line 2: field "text" is not a string \(a number\)$/],
+      ['bytes.jsonl', Buffer.concat([Buffer.from('{"text":"a"}\n{"text":"b\xff'), Buffer.from([0xff]), Buffer.from('"}\n')]), /bytes.jsonl line 2: not valid UTF-8/],
+    ];
+    for (const [name, content, message] of cases) {
+      const data = join(dir, name);
+      writeFileSync(data, content);
+      const out = join(dir, `out-${name}`);
+      const manifest = join(dir, `m-${name}.json`);
+      const r = await runCli(['canary', 'insert', '--data', data, '--canaries', canaries, '--repetitions', '1', '--text-field', name.endsWith('.csv') ? 'note' : 'text', '--out', out, '--manifest', manifest]);
+      expect(r.code, name).toBe(2);
+      expect(r.stdout, name).toBe('');
+      expect(r.stderr.trim().split('\n'), name).toEqual([expect.stringMatching(message)]);
+      expect(r.stderr, name).not.toMatch(/Jane|Roe|123-45-6789|MRN8436676/);
+      expect(existsSync(out) || existsSync(manifest), name).toBe(false);
+    }
+  });
 });

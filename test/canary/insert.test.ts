@@ -154,7 +154,7 @@ describe('canary insert', () => {
     const sub = join(dir, 'broken');
     await expect(
       insertCanaries({ data, canaries: ssn, repetitions: [1], references: 2, out: join(sub, 'out.jsonl'), manifest: join(sub, 'manifest.json'), rng: new Rng(1) }),
-    ).rejects.toThrow(/broken.jsonl line 3: the JSON object does not end on this line/);
+    ).rejects.toThrow(/broken.jsonl line 3: not valid JSON \(column 12: the line ends inside the JSON value\)/);
     expect(existsSync(sub) ? readdirSync(sub) : []).toEqual([]);
     const csv = join(dir, 'broken.csv');
     writeFileSync(csv, 'id,note\n1,a\n2,"never closed\n3,c\n');

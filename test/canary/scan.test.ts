@@ -96,4 +96,35 @@ describe('multi-pattern secret scan', () => {
       expect(found, `cut ${cut}`).toEqual({ pattern: 0, offset: 40 - cut });
     }
   });
+
+  it('feedAll counts every occurrence of every secret (overlapping, one a prefix of another, across chunk cuts) exactly once, in both strategies', () => {
+    const rng = new Rng('scan-all');
+    const strategies = new Set<string>();
+    for (let trial = 0; trial < 150; trial++) {
+      const anchored = trial % 2 === 0;
+      const alphabet = anchored ? '0123456789' : '01';
+      const patterns = [...new Set(Array.from({ length: 1 + rng.int(8) }, () => (anchored ? `${randomText(rng, alphabet, 1 + rng.int(3))}-${randomText(rng, alphabet, rng.int(3))}` : randomText(rng, alphabet, 2 + rng.int(5)))))];
+      const filler = anchored ? 'abcdefghij0123456789 ' : '01';
+      const text = randomText(rng, filler, 400) + patterns.map((p) => p + p).join('x') + randomText(rng, filler, 200);
+      const expected = patterns.map((p) => {
+        let n = 0;
+        for (let i = text.indexOf(p); i !== -1; i = text.indexOf(p, i + 1)) n++;
+        return n;
+      });
+      const scanner = new MultiPatternScanner(patterns);
+      const counts = patterns.map(() => 0);
+      const bytes = Buffer.from(text);
+      for (let pos = 0; pos < bytes.length; ) {
+        const size = 1 + rng.int(30);
+        scanner.feedAll(bytes.subarray(pos, pos + size), (pattern, offset) => {
+          expect(text.startsWith(patterns[pattern]!, offset)).toBe(true);
+          counts[pattern]!++;
+        });
+        pos += size;
+      }
+      strategies.add(scanner.strategy());
+      expect(counts, `trial ${trial}: ${patterns.join(',')}`).toEqual(expected);
+    }
+    expect([...strategies].sort()).toEqual(['anchored', 'wu-manber']);
+  });
 });

@@ -150,6 +150,23 @@ describe('audit on a charlm trained without DP, canaries inserted up to 16 times
     expect(existsSync(join(dir, 'wrong-log.jsonl'))).toBe(false);
   });
 
+  it('a manifest with inserted and reference canaries swapped (same counts and digests) no longer hides the leak: exit 2 naming a canary, nothing written', async () => {
+    const swapped = structuredClone(manifest);
+    const inserted = swapped.canaries.find((c) => c.repetitions === 16)!;
+    const reference = swapped.canaries.find((c) => c.role === 'reference')!;
+    [inserted.role, reference.role, inserted.repetitions, reference.repetitions] = [reference.role, inserted.role, reference.repetitions, inserted.repetitions];
+    const path = join(dir, 'swapped-manifest.json');
+    writeFileSync(path, JSON.stringify(swapped));
+    const run = join(dir, 'run-swapped');
+    const r = await runCli(['audit', '--target', model, '--manifest', path, '--data', trainPath, '--out', run, '--backend', 'wasm']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`swapped-manifest.json: canary (${inserted.id}|${reference.id}) is recorded as .*train.jsonl: the manifest's roles do not match the training data`))]);
+    for (const c of manifest.canaries) expect(r.stderr).not.toContain(c.secret);
+    expect(existsSync(run)).toBe(false);
+    // The honest manifest's report says what was and was not checked.
+    expect(JSON.parse(readFileSync(out.report, 'utf8')).manifestIntegrity).toEqual({ signature: { status: 'unsigned', keyid: null }, roles: { status: 'not-checked', data: null, dataSha256: null } });
+  });
+
   it('gate re-decides the report (exit 1), and the audit log chains both runs', async () => {
     const g = await runCli(['gate', '--report', out.report, '--audit-log', log]);
     expect(g.code).toBe(1);

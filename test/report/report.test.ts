@@ -3,7 +3,10 @@ import { parse } from 'node-html-parser';
 import { buildReport, readReport, serializeReport } from '../../src/report/assemble.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { assertNoCanaryText } from '../../src/report/phi-guard.js';
+import { show } from '../../src/report/document.js';
+import { assertNoCanaryInOutputs, assertNoCanaryText } from '../../src/report/phi-guard.js';
+import { attestStatement } from '../../src/attest/attestation.js';
+import { InputError } from '../../src/core/errors.js';
 import { writeRunFiles } from '../../src/report/write.js';
 import { defaultPolicy } from '../../src/policy/load.js';
 import type { Manifest } from '../../src/canary/types.js';
@@ -112,6 +115,26 @@ describe('report', () => {
     expect(privacyAuditStatement(report, 'a'.repeat(64), null).predicate.manifestBinding.modelTrainingDataSha256).toBe(model);
   });
 
+  it('records the manifest signature and role check in report.json, report.md and the attestation; older reports without them still read', () => {
+    const e = cleanEvidence();
+    const keyid = '1'.repeat(64);
+    const manifestIntegrity = { signature: { status: 'verified' as const, keyid }, roles: { status: 'verified' as const, data: 'train.jsonl', dataSha256: '2'.repeat(64) } };
+    const { report } = buildReport({ ...e, target, backend: 'wasm', seed: '7', startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:02:00.000Z', manifestIntegrity }, defaultPolicy());
+    const dir = tempDir();
+    writeFileSync(join(dir, 'report.json'), serializeReport(report));
+    expect(readReport(join(dir, 'report.json')).manifestIntegrity).toEqual(manifestIntegrity);
+    expect(renderMarkdown(report)).toContain(`| manifest signature | signed, verified with a trusted key, keyid ${keyid} |`);
+    expect(renderMarkdown(report)).toMatch(/\| manifest roles \| checked against train.jsonl \(sha256 2{64}\)/);
+    expect(privacyAuditStatement(report, 'a'.repeat(64), null).predicate.manifestIntegrity).toEqual(manifestIntegrity);
+    const unchecked = buildReport({ ...e, target, backend: 'wasm', seed: '7', startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:02:00.000Z', manifestIntegrity: { signature: { status: 'unsigned', keyid: null }, roles: { status: 'not-checked', data: null, dataSha256: null } } }, defaultPolicy()).report;
+    expect(renderMarkdown(unchecked)).toContain('| manifest signature | unsigned |');
+    expect(renderMarkdown(unchecked)).toContain('| manifest roles | not checked against the training data (pass --data) |');
+    const { manifestIntegrity: _none, ...older } = report;
+    writeFileSync(join(dir, 'older.json'), serializeReport(older as typeof report));
+    expect(readReport(join(dir, 'older.json')).manifestIntegrity).toBeUndefined();
+    expect(privacyAuditStatement(older as typeof report, 'a'.repeat(64), null).predicate.manifestIntegrity).toBeNull();
+  });
+
   it('audit refuses a manifest whose output is not the model\'s training data, naming both files', () => {
     const manifest = { output: { sha256: 'f'.repeat(64) } } as unknown as Manifest;
     expect(() => manifestBinding('runs/m.json', manifest, { metaPath: 'models/x/memaudit.json', sha256: '1'.repeat(64) })).toThrow(
@@ -152,9 +175,80 @@ describe('report', () => {
     expect(() => assertNoCanaryText('{"id":"c1","exposure":3}', manifest, 'report.json')).not.toThrow();
     // Digits inside a longer token (a digest) are not a hit; the standalone secret is.
     expect(() => assertNoCanaryText('abc123-45-6789def', manifest, 'x')).not.toThrow();
+    expect(() => assertNoCanaryText('"generation": "SSN 123-45-6789"', manifest, 'report.json')).toThrow(InputError);
     expect(() => assertNoCanaryText('"generation": "SSN 123-45-6789"', manifest, 'report.json')).toThrow(/canary c1/);
     const dir = join(tempDir(), 'run');
     await expect(writeRunFiles(dir, [{ name: 'a.json', content: '{}' }, { name: 'b.md', content: 'leak 123-45-6789' }], manifest)).rejects.toThrow(/b.md/);
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+  });
+
+  describe('the no-PHI guard checks text, not figures', () => {
+    const pin = (id: string, secret: string, role: 'inserted' | 'reference') => ({ id, secret, text: `My PIN code is ${secret}.`, prefix: 'My PIN code is ', suffix: '.', format: 'digits', role, repetitions: role === 'inserted' ? 4 : 0 });
+    /** A real run's four outputs: report.json, .md, .html and the attestation envelope. */
+    function runFiles(report: ReturnType<typeof phiReport>['report']) {
+      const json = serializeReport(report);
+      const envelope = attestStatement(privacyAuditStatement(report, 'a'.repeat(64), null), null).envelope;
+      return [
+        { name: 'report.json', content: json },
+        { name: 'report.md', content: renderMarkdown(report) },
+        { name: 'report.html', content: renderHtml(report) },
+        { name: 'attestation.dsse.json', content: JSON.stringify(envelope, null, 2) },
+      ];
+    }
+    /** The report with a figure that equals a reference PIN by chance (as a rank among 10^6 candidates would). */
+    function reportWithFigure(figure: number) {
+      const { report } = phiReport();
+      const extraction = report.results.extraction as unknown as { untargeted: { samples: number } };
+      extraction.untargeted.samples = figure;
+      return report;
+    }
+    it('a reference secret that equals a count or rank in the report does not stop the report from being written', async () => {
+      const number = '271828';
+      const report = reportWithFigure(Number(number));
+      const manifest = { canaries: [pin('c1', '314159', 'inserted'), pin('c2', number, 'reference')] } as unknown as Manifest;
+      const files = runFiles(report);
+      for (const f of files.slice(0, 3)) expect(f.content, f.name).toMatch(/(?<![0-9])271828(?![0-9])/);
+      const dir = join(tempDir(), 'run');
+      await writeRunFiles(dir, files, manifest);
+      expect(readdirSync(dir).sort()).toEqual(['attestation.dsse.json', 'report.html', 'report.json', 'report.md']);
+    });
+
+    it('a secret equal to a figure as the Markdown rounds it (4 significant digits) is not a hit either', () => {
+      const manifest = { canaries: [pin('c1', '123500', 'reference')] } as unknown as Manifest;
+      const files = [
+        { name: 'report.json', content: JSON.stringify({ canaries: [{ id: 'c9', rank: 123456 }] }) },
+        { name: 'report.md', content: `| c9 | ${show(123456)} |` },
+      ];
+      expect(files[1]!.content).toBe('| c9 | 123500 |');
+      expect(() => assertNoCanaryInOutputs(files, manifest)).not.toThrow();
+      expect(() => assertNoCanaryInOutputs([files[1]!], manifest)).toThrow(/report.md: .*canary c1/);
+    });
+
+    it('still refuses a secret or canary text planted in a string field of any output, the attestation payload included, and writes nothing', async () => {
+      const number = '271828';
+      const report = reportWithFigure(Number(number));
+      const manifest = { canaries: [pin('c1', '314159', 'inserted'), pin('c2', number, 'reference')] } as unknown as Manifest;
+      const leaks: [string, (r: typeof report) => void, RegExp][] = [
+        ['a secret in a reason message', (r) => (r.verdict.reasons[0]!.message += ' generated 314159'), /report.json: .*canary c1/],
+        ['a secret in the target name', (r) => (r.target.target = '/models/PIN 314159'), /report.json: .*canary c1/],
+        ['the text of the canary whose secret equals a count', (r) => (r.target.target = `My PIN code is ${number}.`), /report.json: .*canary c2/],
+      ];
+      for (const [what, plant, message] of leaks) {
+        const leaked = structuredClone(report);
+        plant(leaked);
+        const dir = join(tempDir(), 'run');
+        const error = await writeRunFiles(dir, runFiles(leaked), manifest).catch((e: Error) => e);
+        expect(error, what).toBeInstanceOf(InputError);
+        expect((error as Error).message, what).toMatch(message);
+        expect((error as Error).message, what).not.toContain('314159');
+        expect(existsSync(dir) ? readdirSync(dir) : [], what).toEqual([]);
+      }
+      // Only in the signed statement (base64 in the envelope): still found.
+      const statement = privacyAuditStatement(report, 'a'.repeat(64), null);
+      (statement.predicate as unknown as Record<string, unknown>).note = 'My PIN code is 314159.';
+      const envelope = JSON.stringify(attestStatement(statement, null).envelope);
+      expect(envelope).not.toContain('314159');
+      expect(() => assertNoCanaryInOutputs([{ name: 'attestation.dsse.json', content: envelope }], manifest)).toThrow(/attestation.dsse.json: .*canary c1/);
+    });
   });
 });
