@@ -1,4 +1,7 @@
-/** Small exact tests the verdict needs beyond probes/metrics.ts (which holds Clopper-Pearson). */
+/**
+ * Small exact tests the verdict and `plan` need beyond probes/metrics.ts (which holds
+ * Clopper-Pearson). Derivations: docs/SCIENCE.md, "The verdict's statistics".
+ */
 import binomcoefln from '@stdlib/math-base-special-binomcoefln';
 
 /**
@@ -16,4 +19,48 @@ export function fisherExactGreater(a: number, n1: number, c: number, n2: number)
     p += Math.exp(binomcoefln(successes, x) + binomcoefln(total - successes, n1 - x) - logDenominator);
   }
   return Math.min(1, p);
+}
+
+/** log P(X = k) for X ~ Binomial(n, p). */
+export function binomialLogPmf(k: number, n: number, p: number): number {
+  if (p <= 0) return k === 0 ? 0 : -Infinity;
+  if (p >= 1) return k === n ? 0 : -Infinity;
+  return binomcoefln(n, k) + k * Math.log(p) + (n - k) * Math.log1p(-p);
+}
+
+/** P(X >= k) for X ~ Binomial(n, p): the one-sided exact binomial test's p-value. */
+export function binomialUpperTail(k: number, n: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  let tail = 0;
+  for (let x = k; x <= n; x++) {
+    const term = Math.exp(binomialLogPmf(x, n, p));
+    tail += term;
+    // Past the mode the terms fall geometrically: stop once they no longer move the sum.
+    if (x > n * p && term < tail * 1e-17) break;
+  }
+  return Math.min(1, tail);
+}
+
+/**
+ * P(T_s = t): in a uniformly random order of `members` members and `nonMembers` non-members
+ * (exchangeable membership scores, sorted high to low), T_s is the number of members ranked above
+ * the s-th non-member (a negative hypergeometric count).
+ */
+export function membersAboveLogPmf(t: number, s: number, members: number, nonMembers: number): number {
+  return binomcoefln(t + s - 1, t) + binomcoefln(members - t + nonMembers - s, members - t) - binomcoefln(members + nonMembers, members);
+}
+
+/** P(T_s >= t) under exchangeable scores: the exact p-value of "members score above chance at this threshold". */
+export function membersAboveUpperTail(t: number, s: number, members: number, nonMembers: number): number {
+  let tail = 0;
+  for (let x = Math.max(0, t); x <= members; x++) tail += Math.exp(membersAboveLogPmf(x, s, members, nonMembers));
+  return Math.min(1, tail);
+}
+
+/** P(T_s <= t) under exchangeable scores. */
+export function membersAboveCdf(t: number, s: number, members: number, nonMembers: number): number {
+  let sum = 0;
+  for (let x = 0; x <= Math.min(t, members); x++) sum += Math.exp(membersAboveLogPmf(x, s, members, nonMembers));
+  return Math.min(1, sum);
 }

@@ -143,6 +143,11 @@ export const dpLedger = (epsilon = 2.5, noiseSource: 'csprng' | 'seeded' = 'cspr
   epsilonHistory: Array.from({ length: 30 }, (_, i) => ({ step: (i + 1) * 10, epsilon: epsilon * Math.sqrt((i + 1) / 30) })),
 });
 
+/** The default policy's membership attacks (every one must be present to clear), each with these figures. */
+export function policyAttacks(members: number, nonMembers: number, tpr: number): { name: string; members: number; nonMembers: number; tpr: number }[] {
+  return ['loss', 'zlib', 'min-k', 'min-k++'].map((name) => ({ name, members, nonMembers, tpr }));
+}
+
 /** A well-powered clean run: low exposure, nothing extracted, membership at chance with big samples. */
 export function cleanEvidence(): AuditEvidence {
   const m = manifest(200, 1200);
@@ -151,7 +156,7 @@ export function cleanEvidence(): AuditEvidence {
     results: {
       exposure: exposure((_r, i) => -Math.log2((i + 0.5) / 200), m),
       extraction: extraction({}, m),
-      membership: membership([{ name: 'loss', members: 800, nonMembers: 1200, tpr: 0 }]),
+      membership: membership(policyAttacks(800, 1200, 0)),
     },
     failures: [],
     ledger: { version: 1, dp: false },
