@@ -54,7 +54,12 @@ export function membersAboveLogPmf(t: number, s: number, members: number, nonMem
 /** P(T_s >= t) under exchangeable scores: the exact p-value of "members score above chance at this threshold". */
 export function membersAboveUpperTail(t: number, s: number, members: number, nonMembers: number): number {
   let tail = 0;
-  for (let x = Math.max(0, t); x <= members; x++) tail += Math.exp(membersAboveLogPmf(x, s, members, nonMembers));
+  for (let x = Math.max(0, t); x <= members; x++) {
+    const term = Math.exp(membersAboveLogPmf(x, s, members, nonMembers));
+    tail += term;
+    // Past the mode (about s members per non-member rank) the terms fall geometrically.
+    if (x > (s * members) / (nonMembers + 1) && term < tail * 1e-17) break;
+  }
   return Math.min(1, tail);
 }
 
