@@ -5,9 +5,18 @@
  */
 import { clopperPearson } from '../../probes/metrics.js';
 
-/** One-sided Clopper-Pearson upper bound at 1 - beta of a proportion seen k times in n. */
+const upperBounds = new Map<string, number>();
+
+/** One-sided Clopper-Pearson upper bound at 1 - beta of a proportion seen k times in n (memoized: plan and gate ask for the same few). */
 export function proportionUpperBound(k: number, n: number, beta: number): number {
-  return clopperPearson(k, n, 1 - beta, 'upper').upper;
+  const key = `${k}/${n}/${beta}`;
+  let bound = upperBounds.get(key);
+  if (bound === undefined) {
+    if (upperBounds.size > 100_000) upperBounds.clear();
+    bound = clopperPearson(k, n, 1 - beta, 'upper').upper;
+    upperBounds.set(key, bound);
+  }
+  return bound;
 }
 
 /** The most events out of n whose upper bound still clears `maxRate`; -1 when even 0 cannot (too few trials). */
@@ -15,6 +24,19 @@ export function largestClearableCount(n: number, maxRate: number, beta: number):
   let k = -1;
   while (k + 1 <= n && proportionUpperBound(k + 1, n, beta) <= maxRate) k++;
   return k;
+}
+
+/** largestClearableCount for a rising n, each call starting from the last answer (it never falls as n grows). */
+export function clearableCounter(maxRate: number, beta: number): (n: number) => number {
+  let lastN = 0;
+  let lastK = -1;
+  return (n) => {
+    let k = n >= lastN ? lastK : -1;
+    while (k + 1 <= n && proportionUpperBound(k + 1, n, beta) <= maxRate) k++;
+    lastN = n;
+    lastK = k;
+    return k;
+  };
 }
 
 /** Fewest trials with which 0 events clears `maxRate`: 1 - beta^(1/n) <= maxRate. */

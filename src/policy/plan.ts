@@ -6,9 +6,9 @@
  * negative-hypergeometric sums, no sampling.
  */
 import { clopperPearson } from '../../probes/metrics.js';
-import { largestClearableCount, fewestTrialsToClear } from './bounds.js';
+import { clearableCounter, fewestTrialsToClear } from './bounds.js';
 import { nullExceedRate } from './checks/exposure.js';
-import { membershipPValue, thresholdNonMemberRank } from './checks/membership.js';
+import { hedgedNonMemberRank, membershipPValue } from './checks/membership.js';
 import { binomialUpperTail, membersAboveCdf } from './stats.js';
 import type { Policy } from './types.js';
 
@@ -74,18 +74,18 @@ export function nullUnresolvedRate(p: Policy, mode: 'exact' | 'estimated', space
 }
 
 /** P(a covered count with n canaries does not clear) for a null model. */
-export function exposureFailure(n: number, unresolvedRate: number, p: Policy): number {
-  const clearable = largestClearableCount(n, p.exposure.maxFraction, p.beta);
+export function exposureFailure(n: number, unresolvedRate: number, p: Policy, clearableOf = clearableCounter(p.exposure.maxFraction, p.beta)): number {
+  const clearable = clearableOf(n);
   return clearable < 0 ? 1 : binomialUpperTail(clearable + 1, n, unresolvedRate);
 }
 
-/** P(one attack does not clear) for exchangeable scores with m members and nm non-members. */
-export function membershipFailure(members: number, nonMembers: number, p: Policy): number {
+/** P(one attack does not clear) for exchangeable scores with m members and nm non-members (read at the hedged threshold). */
+export function membershipFailure(members: number, nonMembers: number, p: Policy, clearableOf = clearableCounter(p.membership.maxTpr, p.beta / 2)): number {
   const fpr = Number(p.membership.fpr);
   if (nonMembers < Math.ceil(1 / fpr)) return 1;
-  const clearable = largestClearableCount(members, p.membership.maxTpr, p.beta);
+  const clearable = clearableOf(members);
   if (clearable < 0) return 1;
-  return Math.max(0, 1 - membersAboveCdf(clearable, thresholdNonMemberRank(fpr, nonMembers), members, nonMembers));
+  return Math.max(0, 1 - membersAboveCdf(clearable, hedgedNonMemberRank(fpr, nonMembers, p.beta / 2), members, nonMembers));
 }
 
 /**
@@ -102,7 +102,8 @@ function smallestWithin(start: number, limit: number, budget: number, failure: (
 }
 
 function canariesPerCount(p: Policy, unresolvedRate: number, budget: number): number {
-  const n = smallestWithin(fewestTrialsToClear(p.exposure.maxFraction, p.beta), 100_000, budget, (k) => exposureFailure(k, unresolvedRate, p));
+  const clearableOf = clearableCounter(p.exposure.maxFraction, p.beta);
+  const n = smallestWithin(fewestTrialsToClear(p.exposure.maxFraction, p.beta), 100_000, budget, (k) => exposureFailure(k, unresolvedRate, p, clearableOf));
   if (n === null) throw new ImpossiblePlan(`no number of canaries clears exposure.maxFraction ${p.exposure.maxFraction} at beta ${p.beta} with a null exceed rate of ${unresolvedRate}`);
   return n;
 }
@@ -110,11 +111,12 @@ function canariesPerCount(p: Policy, unresolvedRate: number, budget: number): nu
 /** Members and non-members with the fewest records in all: non-members a multiple of 1/fpr (the FPR read exactly). */
 function membershipSizes(p: Policy, budget: number): { members: number; nonMembers: number } {
   const unit = Math.ceil(1 / Number(p.membership.fpr));
-  const start = fewestTrialsToClear(p.membership.maxTpr, p.beta);
+  const start = fewestTrialsToClear(p.membership.maxTpr, p.beta / 2);
   let best: { members: number; nonMembers: number } | null = null;
   for (let multiple = 1; multiple <= 5; multiple++) {
     const nonMembers = unit * multiple;
-    const members = smallestWithin(start, 50_000, budget, (m) => membershipFailure(m, nonMembers, p));
+    const clearableOf = clearableCounter(p.membership.maxTpr, p.beta / 2);
+    const members = smallestWithin(start, 50_000, budget, (m) => membershipFailure(m, nonMembers, p, clearableOf));
     if (members !== null && (!best || members + nonMembers < best.members + best.nonMembers)) best = { members, nonMembers };
   }
   if (!best) throw new ImpossiblePlan(`no membership sample up to 50000 members clears maxTpr ${p.membership.maxTpr} at ${p.membership.fpr} FPR`);

@@ -190,7 +190,12 @@ function referenceCalibration(r: ExposureResult, p: Policy): { calibrated: boole
 
 export function exposureChecks(r: ExposureResult, context: CheckContext): CheckResult {
   const groups = new Map<number, CanaryExposure[]>();
-  for (const c of r.canaries) if (c.role === 'inserted') groups.set(c.repetitions, [...(groups.get(c.repetitions) ?? []), c]);
+  for (const c of r.canaries) {
+    if (c.role !== 'inserted') continue;
+    const group = groups.get(c.repetitions);
+    if (group) group.push(c);
+    else groups.set(c.repetitions, [c]);
+  }
   const detectable = r.spaceSizeLog2 > context.policy.exposure.maxBits;
   const { calibrated, reason: calibration } = referenceCalibration(r, context.policy);
   const reasons: Reason[] = [];
