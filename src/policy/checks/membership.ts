@@ -32,10 +32,17 @@ export function thresholdNonMemberRank(fpr: number, nonMembers: number): number 
  * the n fall above the fpr-quantile, P(Binomial(n, fpr) >= s).
  */
 export function hedgedNonMemberRank(fpr: number, nonMembers: number, risk: number): number {
-  let rank = 1;
-  while (rank <= nonMembers && binomialUpperTail(rank, nonMembers, fpr) > risk) rank++;
+  const key = `${fpr}/${nonMembers}/${risk}`;
+  let rank = hedgedRanks.get(key);
+  if (rank === undefined) {
+    rank = 1;
+    while (rank <= nonMembers && binomialUpperTail(rank, nonMembers, fpr) > risk) rank++;
+    if (hedgedRanks.size > 10_000) hedgedRanks.clear();
+    hedgedRanks.set(key, rank);
+  }
   return rank;
 }
+const hedgedRanks = new Map<string, number>();
 
 /**
  * TPR at the hedged threshold (members above the rank-th non-member) from the result's ROC: the
