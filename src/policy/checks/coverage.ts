@@ -46,10 +46,10 @@ function times(counts: number[]): string {
 /** One line naming the verdict, what it covers, and what else was found exposed. */
 export function coverageHeadline(verdict: Exclude<Outcome, 'PASS' | 'INFO'> | 'NOT_PHI', coverage: CoverageSummary): string {
   const covered = coverage.repetitions;
-  const scope = covered.length === 0 ? 'records' : `records that occur up to ${covered[covered.length - 1]} times (canaries inserted ${covered.map((r) => `${r}x`).join(', ')})`;
+  const scope = covered.length === 0 ? 'records' : `records that occur up to ${covered[covered.length - 1]} times`;
   const exposedElsewhere = coverage.exposed.filter((r) => !covered.includes(r));
   const exposedCovered = coverage.exposed.filter((r) => covered.includes(r));
   const head =
     verdict === 'NOT_PHI' ? `NOT_PHI for ${scope}` : verdict === 'PHI' && exposedCovered.length > 0 ? `PHI: records repeated ${times(exposedCovered)} are exposed` : `${verdict} for ${scope}`;
-  return exposedElsewhere.length > 0 ? `${head}; records repeated ${times(exposedElsewhere)} are exposed (not covered by the policy)` : head;
+  return exposedElsewhere.length > 0 ? `${head}; records repeated ${times(exposedElsewhere)} are exposed (not covered)` : head;
 }
