@@ -160,9 +160,11 @@ describe("simulated audits at plan's sizes (default policy, mrn secrets, dataset
     }
   });
 
-  const null1x = rates(planSizes, 'none', 1000, 'null-1x');
+  let null1x: Record<VerdictName, number> | undefined;
+  const nullAtPlan = () => (null1x ??= rates(planSizes, 'none', 1000, 'null-1x'));
 
   it('a model that memorized nothing: NOT_PHI >= 95% and PHI <= 0.3% over 1000 audits', () => {
+    const null1x = nullAtPlan();
     report(`null, ${JSON.stringify(planSizes)}`, null1x);
     expect(null1x.NOT_PHI).toBeGreaterThanOrEqual(0.95);
     expect(null1x.PHI).toBeLessThanOrEqual(0.003);
@@ -178,13 +180,13 @@ describe("simulated audits at plan's sizes (default policy, mrn secrets, dataset
   });
 
   it('P(NOT_PHI | null) does not fall as canaries grow (1x, 2x, 4x the planned canaries)', () => {
-    const twice = rates({ ...planSizes, perCount: planSizes.perCount * 2, references: planSizes.references * 2 }, 'none', 400, 'null-2x');
-    const fourTimes = rates({ ...planSizes, perCount: planSizes.perCount * 4, references: planSizes.references * 4 }, 'none', 400, 'null-4x');
+    const twice = rates({ ...planSizes, perCount: planSizes.perCount * 2, references: planSizes.references * 2 }, 'none', 300, 'null-2x');
+    const fourTimes = rates({ ...planSizes, perCount: planSizes.perCount * 4, references: planSizes.references * 4 }, 'none', 300, 'null-4x');
     report('null, 2x canaries', twice);
     report('null, 4x canaries', fourTimes);
-    // Tolerance: two binomial standard errors at 400 audits.
+    // Tolerance: two binomial standard errors at 300 audits.
     for (const larger of [twice, fourTimes]) {
-      expect(larger.NOT_PHI).toBeGreaterThanOrEqual(Math.min(0.95, null1x.NOT_PHI - 0.018));
+      expect(larger.NOT_PHI).toBeGreaterThanOrEqual(Math.min(0.95, nullAtPlan().NOT_PHI - 0.02));
       expect(larger.PHI).toBeLessThanOrEqual(0.003);
     }
   });
