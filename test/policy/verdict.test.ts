@@ -438,6 +438,9 @@ describe('coverage, attacks and DP claims', () => {
     expect(decide(e, covering([1])).verdict).toBe('INCONCLUSIVE');
 
     e.dpClaim = verified();
+    // A dropped attack is covered by the theorem too.
+    e.results.membership = membership(policyAttacks(100, 1200, 0).slice(1));
+    expect(decide(e, covering([1])).checks).toContainEqual(expect.objectContaining({ metric: 'tprAtFpr0.001:loss', outcome: 'PASS', message: expect.stringMatching(/no such attack, but the verified/) }));
     e.results.membership = membership(policyAttacks(800, 1200, 0.02));
     expect(decide(e, covering([1])).verdict).toBe('PHI');
   });

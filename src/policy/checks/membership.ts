@@ -117,6 +117,8 @@ function attackReason(a: MembershipAttackResult, required: boolean, context: Che
 export function membershipChecks(r: MembershipResult, context: CheckContext): CheckResult {
   const required = context.policy.membership.attacks;
   const reasons = r.attacks.map((a) => attackReason(a, required.includes(a.name), context));
+  const theorem = context.standIn.membershipTprBound;
+  const byTheorem = theorem !== null && theorem <= context.policy.membership.maxTpr;
   for (const name of required.filter((x) => !r.attacks.some((a) => a.name === x))) {
     reasons.push(
       reason({
@@ -124,8 +126,10 @@ export function membershipChecks(r: MembershipResult, context: CheckContext): Ch
         metric: `tprAtFpr${context.policy.membership.fpr}:${name}`,
         threshold: context.policy.membership.maxTpr,
         comparator: '<=',
-        outcome: 'INCONCLUSIVE',
-        message: `${name}: the policy requires this attack and the result has none (a dropped attack cannot clear the model)`,
+        outcome: byTheorem ? 'PASS' : 'INCONCLUSIVE',
+        message: byTheorem
+          ? `${name} passes by theorem: the result has no such attack, but ${context.standIn.basis} bounds every attack's TPR at ${context.policy.membership.fpr} FPR by e^eps fpr + delta = ${fmt(theorem)} <= ${context.policy.membership.maxTpr}`
+          : `${name}: the policy requires this attack and the result has none (a dropped attack cannot clear the model)`,
       }),
     );
   }
