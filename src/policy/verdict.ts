@@ -23,15 +23,14 @@ import { dpAuditChecks, dpClaimChecks, dpStandIn, ledgerChecks, standInReason } 
 import { exposureChecks } from './checks/exposure.js';
 import { extractionChecks } from './checks/extraction.js';
 import { membershipChecks } from './checks/membership.js';
-import { reason, type Outcome, type Reason } from './checks/reason.js';
+import { reason, type Reason, type VerdictName } from './checks/reason.js';
 import type { AuditEvidence } from './evidence.js';
 import type { LoadedPolicy, Policy } from './types.js';
 
-export type { Outcome, Reason } from './checks/reason.js';
+export type { Outcome, Reason, VerdictName } from './checks/reason.js';
 export type { CoverageSummary } from './checks/coverage.js';
 export { exposureBounds } from './checks/exposure.js';
 
-export type VerdictName = 'PHI' | 'NOT_PHI' | 'INCONCLUSIVE';
 
 export interface Verdict {
   verdict: VerdictName;

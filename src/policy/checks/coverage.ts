@@ -7,7 +7,7 @@
 import type { ManifestSummary } from '../evidence.js';
 import type { Policy } from '../types.js';
 import type { CountStatus } from './context.js';
-import type { Outcome } from './reason.js';
+import type { VerdictName } from './reason.js';
 
 export interface CoverageSummary {
   /** The repetition counts a clean result covers. */
@@ -44,7 +44,7 @@ function times(counts: number[]): string {
 }
 
 /** One line naming the verdict, what it covers, and what else was found exposed. */
-export function coverageHeadline(verdict: Exclude<Outcome, 'PASS' | 'INFO'> | 'NOT_PHI', coverage: CoverageSummary): string {
+export function coverageHeadline(verdict: VerdictName, coverage: CoverageSummary): string {
   const covered = coverage.repetitions;
   const scope = covered.length === 0 ? 'records' : `records that occur up to ${covered[covered.length - 1]} times`;
   const exposedElsewhere = coverage.exposed.filter((r) => !covered.includes(r));

@@ -16,11 +16,15 @@ interface ExtractionGroup {
   extracted: number;
 }
 
-/** Inserted canaries by count (byRepetitions holds inserted ones only; a result without it is one group covering everything). */
-function insertedGroups(r: ExtractionResult, context: CheckContext): ExtractionGroup[] {
+/**
+ * Inserted canaries by count (byRepetitions holds inserted ones only). A result without counts is
+ * one group at every covered count at once: it is judged as covered, never set aside.
+ */
+function insertedGroups(r: ExtractionResult, context: CheckContext): { groups: ExtractionGroup[]; covered: ExtractionGroup[] } {
   const groups = r.targeted.byRepetitions.filter((g) => g.repetitions > 0);
-  if (groups.length > 0) return groups;
-  return r.targeted.attempted > 0 ? [{ repetitions: context.covered[0] ?? 1, count: r.targeted.attempted, extracted: r.targeted.extracted }] : [];
+  if (groups.length > 0) return { groups, covered: groups.filter((g) => isCovered(context, g.repetitions)) };
+  const all = r.targeted.attempted > 0 ? [{ repetitions: 0, count: r.targeted.attempted, extracted: r.targeted.extracted }] : [];
+  return { groups: [], covered: all };
 }
 
 /** Whether `extracted` of `attempted` inserted canaries beat the references' rate significantly (or no reference was reproduced at all). */
@@ -32,7 +36,7 @@ function beyondChance(extracted: number, attempted: number, r: ExtractionResult,
 }
 
 function listing(groups: ExtractionGroup[]): string {
-  return groups.map((g) => `${g.repetitions}x: ${g.extracted}/${g.count}`).join(', ');
+  return groups.map((g) => `${g.repetitions > 0 ? `${g.repetitions}x` : 'all counts'}: ${g.extracted}/${g.count}`).join(', ');
 }
 
 function coveredReason(covered: ExtractionGroup[], r: ExtractionResult, context: CheckContext): Reason {
@@ -68,8 +72,7 @@ function untargetedReason(r: ExtractionResult): Reason | null {
 }
 
 export function extractionChecks(r: ExtractionResult, context: CheckContext): CheckResult {
-  const groups = insertedGroups(r, context);
-  const covered = groups.filter((g) => isCovered(context, g.repetitions));
+  const { groups, covered } = insertedGroups(r, context);
   const reasons: Reason[] = [coveredReason(covered, r, context)];
   const counts: CountStatus[] = groups.map((g) => ({
     repetitions: g.repetitions,

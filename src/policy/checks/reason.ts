@@ -2,6 +2,7 @@
 import type { ProbeName } from '../../../probes/types.js';
 
 export type Outcome = 'PHI' | 'INCONCLUSIVE' | 'PASS' | 'INFO';
+export type VerdictName = 'PHI' | 'NOT_PHI' | 'INCONCLUSIVE';
 
 export interface Reason {
   /**
