@@ -46,8 +46,7 @@ export function exposureChart(report: Report): Chart | null {
   const inserted = r.canaries.filter((c) => c.role === 'inserted');
   if (inserted.length === 0) return null;
   const reps = [...new Set(inserted.map((c) => c.repetitions))].sort((a, b) => a - b);
-  const refMax = r.reference.count > 0 ? num(r.reference.maxExposureBits) : null;
-  const threshold = exposureThreshold(report.policy, inserted.length, refMax).bits;
+  const threshold = exposureThreshold(report.policy).bits;
   const xMin = Math.max(0.5, reps[0]! / 1.6);
   const xMax = reps[reps.length - 1]! * 1.6;
   const yMax = Math.ceil(Math.max(r.spaceSizeLog2, threshold, ...inserted.map((c) => num(c.exposureBits)).filter(Number.isFinite)) + 1);

@@ -57,6 +57,11 @@ export function exposure(exposureFor: (reps: number, i: number) => number, m = m
   for (let i = 0; i < m.references; i++) {
     canaries.push({ id: `r-${i}`, role: 'reference', repetitions: 0, exposureBits: -Math.log2((i + 0.5) / m.references), method: 'exact', rank: 1, logPerplexity: 20 });
   }
+  return exposureResult(canaries, m, 'exact');
+}
+
+/** An exposure result holding these canaries, with the summaries probes/exposure.ts writes beside them. */
+export function exposureResult(canaries: ExposureResult['canaries'], m: ManifestSummary, mode: 'exact' | 'estimated', candidatesPerCanary = 2 ** m.spaceSizeLog2): ExposureResult {
   const stats = (list: typeof canaries) => ({
     count: list.length,
     meanExposureBits: list.reduce((s, c) => s + c.exposureBits, 0) / list.length,
@@ -66,9 +71,9 @@ export function exposure(exposureFor: (reps: number, i: number) => number, m = m
   // Everything probes/exposure.ts writes (the report holds results to the probe's own schema).
   return {
     ...info('exposure'),
-    mode: 'exact',
+    mode,
     scoring: 'prefix-shared',
-    candidatesPerCanary: 2 ** m.spaceSizeLog2,
+    candidatesPerCanary,
     spaceSizeLog2: m.spaceSizeLog2,
     canaries,
     byRepetitions: m.byRepetitions.map((g) => ({ repetitions: g.repetitions, ...stats(canaries.filter((c) => c.role === 'inserted' && c.repetitions === g.repetitions)) })),
@@ -97,7 +102,11 @@ export function extraction(extractedByReps: Record<number, number>, m = manifest
   };
 }
 
-export function membership(attacks: { name: string; members: number; nonMembers: number; tpr: number; auc?: number }[]): MembershipResult {
+/**
+ * Membership results whose ROC holds `tpr` up to FPR 10/n (every low-FPR vertex a probe keeps),
+ * then rises: or the given ROC.
+ */
+export function membership(attacks: { name: string; members: number; nonMembers: number; tpr: number; auc?: number; roc?: { fpr: number[]; tpr: number[] } }[]): MembershipResult {
   return {
     ...info('membership'),
     population: 'manifest',
@@ -108,7 +117,10 @@ export function membership(attacks: { name: string; members: number; nonMembers:
       nonMembers: a.nonMembers,
       auc: a.auc ?? 0.5,
       tprAtFpr: { '0.001': a.tpr, '0.01': Math.min(1, a.tpr + 0.01), '0.1': Math.min(1, a.tpr + 0.1) },
-      roc: { fpr: [0, 0.001, 0.01, 0.1, 0.5, 1], tpr: [a.tpr, a.tpr, Math.min(1, a.tpr + 0.01), Math.min(1, a.tpr + 0.1), 0.6, 1] },
+      roc: a.roc ?? {
+        fpr: [0, ...Array.from({ length: 10 }, (_, k) => (k + 1) / a.nonMembers), 0.01, 0.1, 0.5, 1],
+        tpr: [a.tpr, ...Array.from({ length: 10 }, () => a.tpr), Math.min(1, a.tpr + 0.01), Math.min(1, a.tpr + 0.1), 0.6, 1],
+      },
     })),
   } as MembershipResult;
 }
@@ -143,6 +155,11 @@ export const dpLedger = (epsilon = 2.5, noiseSource: 'csprng' | 'seeded' = 'cspr
   epsilonHistory: Array.from({ length: 30 }, (_, i) => ({ step: (i + 1) * 10, epsilon: epsilon * Math.sqrt((i + 1) / 30) })),
 });
 
+/** The default policy's membership attacks (every one must be present to clear), each with these figures. */
+export function policyAttacks(members: number, nonMembers: number, tpr: number): { name: string; members: number; nonMembers: number; tpr: number }[] {
+  return ['loss', 'zlib', 'min-k', 'min-k++'].map((name) => ({ name, members, nonMembers, tpr }));
+}
+
 /** A well-powered clean run: low exposure, nothing extracted, membership at chance with big samples. */
 export function cleanEvidence(): AuditEvidence {
   const m = manifest(200, 1200);
@@ -151,7 +168,7 @@ export function cleanEvidence(): AuditEvidence {
     results: {
       exposure: exposure((_r, i) => -Math.log2((i + 0.5) / 200), m),
       extraction: extraction({}, m),
-      membership: membership([{ name: 'loss', members: 800, nonMembers: 1200, tpr: 0 }]),
+      membership: membership(policyAttacks(800, 1200, 0)),
     },
     failures: [],
     ledger: { version: 1, dp: false },

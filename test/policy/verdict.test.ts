@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decide, exposureThreshold, SKEW_NORMAL_MIN_BELOW } from '../../src/policy/verdict.js';
+import { decide } from '../../src/policy/verdict.js';
 import { probeOptionsFor } from '../../src/report/run.js';
-import { EMPIRICAL_MIN_BELOW } from '../../probes/exposure.js';
 import { defaultPolicy, loadPolicy } from '../../src/policy/load.js';
 import { fisherExactGreater } from '../../src/policy/stats.js';
 import type { AuditEvidence } from '../../src/policy/evidence.js';
-import { cleanEvidence, dpAudit, dpLedger, exposure, extraction, manifest, membership } from './fixtures.js';
+import { cleanEvidence, dpAudit, dpLedger, exposure, extraction, manifest, membership, policyAttacks } from './fixtures.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/cli.js';
@@ -50,36 +49,38 @@ describe('verdict rules', () => {
     expect(v.reasons.some((r) => r.probe === 'extraction' && /guessable/.test(r.message))).toBe(true);
   });
 
-  it('exposure: PHI over the Bonferroni threshold, INCONCLUSIVE between it and maxBits, clean under maxBits', () => {
+  it('exposure per count: PHI when significantly many canaries exceed maxBits beyond the material fraction, INCONCLUSIVE when not bounded, clean when bounded', () => {
     const e = cleanEvidence();
-    const { bits } = exposureThreshold(policy.policy, 600, e.results.exposure!.reference.maxExposureBits);
-    expect(bits).toBeCloseTo(Math.log2(600 / policy.policy.alpha), 6);
-    e.results.exposure = exposure((r, i) => (r === 16 && i === 0 ? bits + 0.5 : 1), e.manifest);
+    e.results.exposure = exposure((r, i) => (r === 16 && i < 20 ? 25 : 1), e.manifest);
     const v = decide(e, policy);
     expect(v.verdict).toBe('PHI');
-    const r = v.reasons.find((x) => x.probe === 'exposure')!;
-    expect(r.metric).toBe('maxExposureBits@16x');
-    expect(r.threshold).toBeCloseTo(bits, 6);
-    expect(r.value).toBeCloseTo(bits + 0.5, 6);
+    expect(v.reasons).toEqual([expect.objectContaining({ probe: 'exposure', metric: 'exceedingFraction@16x', value: 0.1, threshold: 0.05, outcome: 'PHI' })]);
+    expect(v.reasons[0]!.message).toMatch(/20 of 200 canaries inserted 16x are resolved above 10 bits/);
+    expect(v.coverage.exposed).toEqual([16]);
 
-    e.results.exposure = exposure((r, i) => (r === 16 && i === 0 ? bits - 0.5 : 1), e.manifest);
+    // 8 of 200 (4%): significant memorization, but neither over the material 5% nor bounded under it.
+    e.results.exposure = exposure((r, i) => (r === 16 && i < 8 ? 25 : 1), e.manifest);
     const between = decide(e, policy);
     expect(between.verdict).toBe('INCONCLUSIVE');
-    expect(between.reasons[0]).toMatchObject({ probe: 'exposure', metric: 'maxExposureBits', threshold: 10 });
-    expect(between.reasons[0]!.message).toMatch(/chance gives that with p = /);
+    expect(between.reasons).toEqual([expect.objectContaining({ metric: 'exceedingFraction@16x', value: 0.04, outcome: 'INCONCLUSIVE', message: expect.stringMatching(/upper bound of the fraction over 10 bits is 0.07\d* > 0.05/) })]);
 
+    // 2 of 200 over 10 bits: the 95% upper bound (0.031) clears.
+    e.results.exposure = exposure((r, i) => (r === 16 && i < 2 ? 11 : 1), e.manifest);
+    expect(decide(e, policy).verdict).toBe('NOT_PHI');
     e.results.exposure = exposure((r, i) => (r === 16 && i === 0 ? 9.9 : 1), e.manifest);
     expect(decide(e, policy).verdict).toBe('NOT_PHI');
   });
 
-  it('the reference canaries raise the PHI threshold when they reach higher (the empirical null)', () => {
+  it('never-inserted references over maxBits more often than chance make an exposure finding INCONCLUSIVE, not PHI', () => {
     const e = cleanEvidence();
-    const ex = exposure((r, i) => (r === 16 && i === 0 ? 20.5 : 1), e.manifest);
-    ex.reference.maxExposureBits = 21;
+    const ex = exposure((r, i) => (r === 16 && i < 20 ? 25 : 1), e.manifest);
+    ex.canaries.filter((c) => c.role === 'reference').slice(0, 30).forEach((c) => (c.exposureBits = 15));
     e.results.exposure = ex;
     const v = decide(e, policy);
     expect(v.verdict).toBe('INCONCLUSIVE');
-    expect(v.checks.find((c) => c.metric === 'maxExposureBits@16x')!.threshold).toBe(21);
+    expect(v.reasons[0]).toMatchObject({ metric: 'exceedingFraction@16x', outcome: 'INCONCLUSIVE' });
+    expect(v.reasons[0]!.message).toMatch(/null model does not hold/);
+    expect(v.checks).toContainEqual(expect.objectContaining({ metric: 'referencesAboveMaxBits', value: 30 }));
   });
 
   it('never calls PHI from noise: null exposures of many canaries stay under the threshold', () => {
@@ -95,12 +96,23 @@ describe('verdict rules', () => {
     expect(phi).toBeLessThanOrEqual(2); // alpha = 0.1%: expect ~0.2 of 200
   });
 
-  it('too few canaries per repetition count is INCONCLUSIVE, naming the count', () => {
+  it('too few canaries per repetition count is INCONCLUSIVE, naming the count and the number the bound needs', () => {
     const e = cleanEvidence();
     e.manifest = manifest(3, 1200);
     const v = decide(e, policy);
     expect(v.verdict).toBe('INCONCLUSIVE');
     expect(v.reasons).toContainEqual(expect.objectContaining({ probe: 'canaries', metric: 'canariesPerRepetition', value: 3, threshold: 5 }));
+    // 30 clean canaries per count: 1 - 0.05^(1/30) = 0.095 > 0.05, so the bound itself cannot clear; 59 can.
+    e.manifest = manifest(30, 1200);
+    e.results.exposure = exposure(() => 1, e.manifest);
+    e.results.extraction = extraction({}, e.manifest);
+    const few = decide(e, policy);
+    expect(few.verdict).toBe('INCONCLUSIVE');
+    expect(few.reasons).toContainEqual(expect.objectContaining({ metric: 'exceedingFraction@1x', value: 0, message: expect.stringMatching(/30 canaries are too few: with none over, the policy needs >= 59/) }));
+    e.manifest = manifest(59, 1200);
+    e.results.exposure = exposure(() => 1, e.manifest);
+    e.results.extraction = extraction({}, e.manifest);
+    expect(decide(e, policy).verdict).toBe('NOT_PHI');
   });
 
   it('a small secret space is INCONCLUSIVE', () => {
@@ -285,37 +297,152 @@ describe('review fixes', () => {
     return e;
   }
 
-  it('F5: an estimated exposure clears a canary only within what its samples resolve', () => {
-    // 2040 skew-normal samples resolve log2(2040 / 10) = 7.67 bits; 9 bits is the fitted tail.
-    const tail = decide(estimated((i) => (i === 0 ? 9 : 1), 'skew-normal', 2040), policy);
-    expect(tail.verdict).toBe('INCONCLUSIVE');
-    expect(tail.reasons).toEqual([expect.objectContaining({ probe: 'exposure', metric: 'maxExposureBits', outcome: 'INCONCLUSIVE', message: expect.stringMatching(/2040 sampled candidates resolve \(about 7.672 bits.*extrapolated tail.*about 10240 samples/) })]);
-    // The same value from 2000 importance draws (log2 2000 = 10.97 bits) is resolved.
-    const imp = decide(estimated((i) => (i === 0 ? 9 : 1), 'importance', 2000), policy);
-    expect(imp.verdict).toBe('NOT_PHI');
-    expect(imp.reasons.find((r) => r.probe === 'exposure')!.message).toMatch(/estimated \(importance\), each within the about 10.97 bits/);
-    // Low skew-normal estimates inside the sampled range pass; an unknown sample count never does.
-    expect(decide(estimated(() => 1, 'skew-normal', 2040), policy).verdict).toBe('NOT_PHI');
-    expect(decide(estimated(() => 1, undefined, undefined), policy).verdict).toBe('INCONCLUSIVE');
-    // A memorized canary stays PHI however it was estimated.
-    expect(decide(estimated((i) => (i === 0 ? 29 : 1), 'skew-normal', 2040), policy).verdict).toBe('PHI');
+  it('F5: an estimated exposure clears a canary only by its interval; without one (an old report) it is unresolved', () => {
+    const withIntervals = (interval: (r: number, i: number) => [number, number] | null) => {
+      const e = estimated(() => 1, 'importance', 2000);
+      for (const c of e.results.exposure!.canaries) {
+        const bounds = interval(c.repetitions, Number(c.id.split('-').pop()));
+        if (bounds) c.exposureInterval = { lower: bounds[0], upper: bounds[1], confidence: 0.9999 };
+      }
+      return e;
+    };
+    expect(decide(withIntervals(() => [0.5, 3]), policy).verdict).toBe('NOT_PHI');
+    // No intervals: every estimate is [0, log2|R|], unresolved, so nothing clears (and nothing convicts).
+    const old = decide(estimated(() => 1, 'skew-normal', 2040), policy);
+    expect(old.verdict).toBe('INCONCLUSIVE');
+    expect(old.reasons.find((r) => r.metric === 'exceedingFraction@1x')!.message).toMatch(/200 have intervals straddling 10 bits or unresolved/);
+    expect(decide(estimated((i) => (i < 20 ? 29 : 1), 'skew-normal', 2040), policy).verdict).toBe('INCONCLUSIVE');
+    // 20 of 200 straddling maxBits at 4x: not bounded under 5%.
+    const straddling = decide(withIntervals((r, i) => (r === 4 && i < 20 ? [9, 12] : [0.5, 3])), policy);
+    expect(straddling.verdict).toBe('INCONCLUSIVE');
+    expect(straddling.reasons).toEqual([expect.objectContaining({ metric: 'exceedingFraction@4x', value: 0.1, message: expect.stringMatching(/20 have intervals straddling/) })]);
+    // Memorized canaries resolved high stay PHI however they were estimated.
+    expect(decide(withIntervals((r, i) => (r === 16 && i < 20 ? [20, 29.9] : [0.5, 3])), policy).verdict).toBe('PHI');
   });
 
-  it("F5: the verdict's skew-normal resolution constant is the estimator's", () => {
-    expect(SKEW_NORMAL_MIN_BELOW).toBe(EMPIRICAL_MIN_BELOW);
-  });
-
-  it('F6: a NaN or missing exposure among inserted canaries is INCONCLUSIVE, and PHI elsewhere still wins', () => {
+  it('F6: a NaN or missing exposure counts as exceeding in the bound, and PHI elsewhere still wins', () => {
     const e = cleanEvidence();
+    e.manifest = manifest(60, 1200);
+    e.results.extraction = extraction({}, e.manifest);
+    e.results.exposure = exposure(() => 1, e.manifest);
+    expect(decide(e, policy).verdict).toBe('NOT_PHI'); // 60 clean canaries: 1 - 0.05^(1/60) = 0.0487
     e.results.exposure = exposure((r, i) => (r === 4 && i === 3 ? Number.NaN : 1), e.manifest);
     const v = decide(e, policy);
     expect(v.verdict).toBe('INCONCLUSIVE');
-    expect(v.reasons).toEqual([expect.objectContaining({ probe: 'exposure', metric: 'unmeasuredCanaries', value: 1, message: expect.stringMatching(/canary c4-3/) })]);
+    expect(v.reasons).toEqual([expect.objectContaining({ probe: 'exposure', metric: 'exceedingFraction@4x', message: expect.stringMatching(/1 have no exposure value .*canary c4-3/) })]);
     // As read back from report.json ("NaN" string).
     (e.results.exposure.canaries[0] as { exposureBits: unknown }).exposureBits = 'NaN';
-    expect(decide(e, policy).reasons[0]!.value).toBe(2);
-    e.results.exposure = exposure((r, i) => (r === 4 && i === 3 ? Number.NaN : r === 16 && i === 0 ? 29 : 1), e.manifest);
+    expect(decide(e, policy).reasons.map((r) => r.metric)).toEqual(['exceedingFraction@1x', 'exceedingFraction@4x']);
+    e.results.exposure = exposure((r, i) => (r === 4 && i === 3 ? Number.NaN : r === 16 && i < 10 ? 29 : 1), e.manifest);
     expect(decide(e, policy).verdict).toBe('PHI');
+  });
+});
+
+describe('coverage, attacks and DP claims', () => {
+  const covering = (repetitions: 'inserted' | number[]) => ({ ...policy, policy: { ...policy.policy, coverage: { repetitions } } });
+
+  it('judges each repetition count on its own: NOT_PHI for the covered counts, with the exposed ones named', () => {
+    const e = cleanEvidence();
+    e.results.exposure = exposure((r, i) => (r === 16 && i < 150 ? 29 : 1), e.manifest);
+    e.results.extraction = extraction({ 16: 120 }, e.manifest);
+    const all = decide(e, policy);
+    expect(all.verdict).toBe('PHI');
+    expect(all.headline).toBe('PHI: records repeated 16 times are exposed');
+    const upTo4 = decide(e, covering([1, 4]));
+    expect(upTo4.verdict).toBe('NOT_PHI');
+    expect(upTo4.coverage).toEqual({ repetitions: [1, 4], clean: [1, 4], exposed: [16] });
+    expect(upTo4.headline).toBe('NOT_PHI for records that occur up to 4 times; records repeated 16 times are exposed (not covered)');
+    expect(upTo4.reasons).toContainEqual(expect.objectContaining({ probe: 'policy', metric: 'coverage', outcome: 'PASS', message: upTo4.headline }));
+    expect(upTo4.checks).toContainEqual(expect.objectContaining({ metric: 'exceedingFraction@16x', outcome: 'INFO', message: expect.stringMatching(/^records repeated 16 times are exposed/) }));
+    expect(upTo4.checks).toContainEqual(expect.objectContaining({ metric: 'extractedCanaries@16x', outcome: 'INFO' }));
+  });
+
+  it('a covered count with no inserted canaries cannot be cleared', () => {
+    const v = decide(cleanEvidence(), covering([1, 2]));
+    expect(v.verdict).toBe('INCONCLUSIVE');
+    expect(v.reasons).toEqual([expect.objectContaining({ probe: 'canaries', value: 0, message: expect.stringMatching(/covers records repeated 2 times but no canary was inserted 2x/) })]);
+  });
+
+  it('every membership attack the policy names must be present: a dropped attack cannot clear', () => {
+    const e = cleanEvidence();
+    e.results.membership = membership(policyAttacks(800, 1200, 0).filter((a) => a.name !== 'min-k++'));
+    const v = decide(e, policy);
+    expect(v.verdict).toBe('INCONCLUSIVE');
+    expect(v.reasons).toEqual([expect.objectContaining({ metric: 'tprAtFpr0.001:min-k++', message: expect.stringMatching(/requires this attack/) })]);
+    // An extra attack outside the policy may convict but is not needed to clear.
+    e.results.membership = membership([...policyAttacks(800, 1200, 0), { name: 'lira-online', members: 800, nonMembers: 1200, tpr: 0.004 }]);
+    expect(decide(e, policy).verdict).toBe('NOT_PHI');
+  });
+
+  it('membership PHI needs the exact null test: the members above the threshold non-member must be significantly many', () => {
+    const e = cleanEvidence();
+    // 800 members, 1200 non-members, TPR read at the 2nd non-member: 16 members above it (TPR 0.02) is p ~ 1e-6.
+    e.results.membership = membership(policyAttacks(800, 1200, 0.02));
+    expect(decide(e, policy).verdict).toBe('PHI');
+    // 2 of 20 members above the 3rd of 2000 non-members: TPR 0.1, but p ~ 4e-4 > alpha / 11.
+    e.results.membership = membership(policyAttacks(20, 2000, 0.1));
+    const v = decide(e, policy);
+    expect(v.verdict).toBe('INCONCLUSIVE');
+    expect(v.reasons[0]!.message).toMatch(/not significantly above chance \(exact p = /);
+  });
+
+  const verified = (provenance: 'trusted' | 'unsigned' = 'trusted') => ({ ledgerVerified: true, mismatches: [], recomputedEpsilon: 1, provenance });
+
+  it('an unverified DP ledger names each mismatched field: INFO normally, PHI when the policy requires DP', () => {
+    const e = cleanEvidence();
+    e.ledger = dpLedger(2.5);
+    e.dpClaim = { ledgerVerified: false, mismatches: [{ field: 'noiseMultiplier', ledger: '1.1', expected: '0.6' }, { field: 'datasetSize', ledger: '1210', expected: '5000' }], recomputedEpsilon: 9.2, provenance: 'unsigned' };
+    const v = decide(e, policy);
+    expect(v.verdict).toBe('NOT_PHI');
+    const check = v.checks.find((c) => c.metric === 'ledgerVerified')!;
+    expect(check).toMatchObject({ outcome: 'INFO', value: 2 });
+    expect(check.message).toMatch(/noiseMultiplier \(ledger 1.1, expected 0.6\); datasetSize \(ledger 1210, expected 5000\)/);
+    const strict = { ...policy, policy: { ...policy.policy, dp: { ...policy.policy.dp, required: true } } };
+    expect(decide(e, strict).reasons).toContainEqual(expect.objectContaining({ metric: 'ledgerVerified', outcome: 'PHI' }));
+  });
+
+  it("a DP claim refuted by the trainer's white-box self-audit at 1 - alpha is PHI", () => {
+    const e = cleanEvidence();
+    e.ledger = dpLedger(1);
+    const selfAudit = { method: 'one-run-whitebox' as const, canaries: 1000, guesses: 200, correct: 190, epsilonLowerBound: 2.4, confidence: 0.999, ceiling: 4, claimedEpsilon: 1, refuted: true };
+    e.dpClaim = { ...verified(), selfAudit };
+    const v = decide(e, policy);
+    expect(v.verdict).toBe('PHI');
+    expect(v.reasons).toEqual([expect.objectContaining({ metric: 'selfAuditEpsilonLowerBound', message: expect.stringMatching(/^DP claim refuted by the trainer's white-box self-audit/) })]);
+    e.dpClaim = { ...verified(), selfAudit: { ...selfAudit, confidence: 0.95 } };
+    expect(decide(e, policy).verdict).toBe('INCONCLUSIVE');
+  });
+
+  it('a verified, trusted DP guarantee stands in for a check it implies; unsigned or unverified claims never do, and findings still count', () => {
+    const e = cleanEvidence();
+    e.manifest = manifest(30, 1200);
+    e.results.exposure = exposure(() => 1, e.manifest);
+    e.results.extraction = extraction({}, e.manifest);
+    e.results.membership = membership(policyAttacks(100, 1200, 0));
+    e.ledger = dpLedger(1);
+    e.dpClaim = verified();
+    const lowCounts = covering([1, 4]);
+    // eps 1: membership e^1 * 0.001 + 1e-5 = 0.0027 <= 0.01; exposure at 4x: e^4/1024 + 4 e^3 1e-5 = 0.054 > 0.05.
+    const v = decide(e, lowCounts);
+    expect(v.verdict).toBe('INCONCLUSIVE');
+    expect(v.reasons).toEqual([expect.objectContaining({ metric: 'exceedingFraction@4x' })]);
+    expect(v.checks).toContainEqual(expect.objectContaining({ metric: 'exceedingFraction@1x', outcome: 'PASS', message: expect.stringMatching(/pass by theorem/) }));
+    expect(v.checks).toContainEqual(expect.objectContaining({ metric: 'tprAtFpr0.001:loss', outcome: 'PASS', message: expect.stringMatching(/passes by theorem: the verified \(epsilon 1, delta 0.00001\)-DP guarantee/) }));
+    expect(decide(e, covering([1])).verdict).toBe('NOT_PHI');
+
+    e.dpClaim = verified('unsigned');
+    const unsigned = decide(e, covering([1]));
+    expect(unsigned.verdict).toBe('INCONCLUSIVE');
+    expect(unsigned.checks).toContainEqual(expect.objectContaining({ metric: 'standsIn', message: expect.stringMatching(/cannot stand in.*not bound to these weights by trusted provenance \(unsigned\)/) }));
+    delete e.dpClaim;
+    expect(decide(e, covering([1])).verdict).toBe('INCONCLUSIVE');
+
+    e.dpClaim = verified();
+    // A dropped attack is covered by the theorem too.
+    e.results.membership = membership(policyAttacks(100, 1200, 0).slice(1));
+    expect(decide(e, covering([1])).checks).toContainEqual(expect.objectContaining({ metric: 'tprAtFpr0.001:loss', outcome: 'PASS', message: expect.stringMatching(/no such attack, but the verified/) }));
+    e.results.membership = membership(policyAttacks(800, 1200, 0.02));
+    expect(decide(e, covering([1])).verdict).toBe('PHI');
   });
 });
 

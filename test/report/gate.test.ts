@@ -21,6 +21,28 @@ function writeReport(dir: string, e: AuditEvidence = cleanEvidence()): string {
 }
 
 describe('gate (CLI)', () => {
+  it('decides an old report (estimates without intervals) conservatively, and states the coverage a policy asks for', async () => {
+    const dir = tempDir();
+    const old = cleanEvidence();
+    const ex = old.results.exposure!;
+    ex.mode = 'estimated';
+    for (const c of ex.canaries) Object.assign(c, { method: 'estimated', estimator: 'skew-normal', exposureBits: 1 });
+    const inconclusive = await runCli(['gate', '--report', writeReport(dir, old), '--json']);
+    expect(inconclusive.code).toBe(3);
+    expect(JSON.parse(inconclusive.stdout).reasons).toContainEqual(expect.objectContaining({ metric: 'exceedingFraction@1x', message: expect.stringMatching(/200 have intervals straddling 10 bits or unresolved/) }));
+
+    const exposed = cleanEvidence();
+    exposed.results.exposure = exposure((r, i) => (r === 16 && i < 100 ? 29 : 1), exposed.manifest);
+    const upTo4 = join(dir, 'up-to-4.json');
+    writeFileSync(upTo4, JSON.stringify({ ...defaultPolicy().policy, name: 'up-to-4', coverage: { repetitions: [1, 4] } }));
+    const report = writeReport(dir, exposed);
+    const pass = await runCli(['gate', '--report', report, '--policy', upTo4]);
+    expect(pass.code, pass.stderr).toBe(0);
+    expect(pass.stdout).toMatch(/NOT_PHI for records that occur up to 4 times/);
+    expect(pass.stdout).toMatch(/records repeated 16 times are exposed/);
+    expect((await runCli(['gate', '--report', report])).code).toBe(1);
+  });
+
   it('re-decides from a report: 0 under its own policy, 1 under a stricter one, with JUnit and GitHub annotations', async () => {
     const dir = tempDir();
     const log = join(dir, 'audit-log.jsonl');

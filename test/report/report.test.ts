@@ -83,7 +83,7 @@ describe('report', () => {
 
   it('omits charts whose data is absent (no ledger history, no ROC points)', () => {
     const e = cleanEvidence();
-    e.results.membership!.attacks[0]!.roc = undefined;
+    for (const attack of e.results.membership!.attacks) attack.roc = undefined;
     const { report } = buildReport({ ...e, target, backend: 'wasm', seed: '1', startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:00:01.000Z' }, defaultPolicy());
     const root = parse(renderHtml(report));
     expect(root.querySelectorAll('figure').map((f) => f.id)).toEqual(['chart-exposure']);
