@@ -6,7 +6,8 @@
  */
 import type { CommandModule } from 'yargs';
 import { accountantNames, type AccountantName } from '../accounting/types.js';
-import { UsageError } from '../core/errors.js';
+import type { SelfAuditRecord } from '../accounting/privacyFile.js';
+import { ExitCode, UsageError } from '../core/errors.js';
 import { fmt, renderTable } from '../core/format.js';
 import { numberFlag, numberListFlag, rules } from '../core/flags.js';
 import { dataFormats, type DataFormat } from '../data/format.js';
@@ -45,6 +46,8 @@ interface TrainArgs extends GlobalArgs, AuditLogArgs {
   hidden?: number[];
   activation?: HiddenActivation;
   layerNorm?: boolean;
+  selfAudit?: number;
+  selfAuditConfidence?: number;
 }
 
 export interface TrainJson {
@@ -61,6 +64,8 @@ export interface TrainJson {
   accountant: AccountantName | null;
   noiseSource: string | null;
   backend: string;
+  /** The white-box self-audit (`--self-audit M`), as in privacy.json; null without it. */
+  selfAudit: SelfAuditRecord | null;
 }
 
 export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
@@ -88,10 +93,14 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       .option('embedding-dim', { type: 'string', describe: 'charlm: embedding size', coerce: numberFlag('embedding-dim', rules.positiveInt) })
       .option('hidden', { type: 'string', describe: 'Hidden layer sizes, e.g. 128 or 64,64', coerce: numberListFlag('hidden', rules.positiveInt) })
       .option('activation', { choices: activationChoices, describe: 'Hidden activation' })
-      .option('layer-norm', { type: 'boolean', describe: 'Layer normalization after each hidden layer' }) as never,
+      .option('layer-norm', { type: 'boolean', describe: 'Layer normalization after each hidden layer' })
+      .option('self-audit', { type: 'string', describe: 'DP: audit the run from inside with M gradient canaries (one-run white-box bound in privacy.json)', coerce: numberFlag('self-audit', rules.positiveInt) })
+      .option('self-audit-confidence', { type: 'string', describe: "Confidence of the self-audit's bound (default: the default policy's, 1 - alpha)", coerce: numberFlag('self-audit-confidence', rules.openUnit) }) as never,
   handler: (args) =>
     runCommand('train', async () => {
       if (args.model === 'mlp' && args.labelColumn === undefined) throw new UsageError('--model mlp needs --label-column');
+      if (args.selfAuditConfidence !== undefined && args.selfAudit === undefined) throw new UsageError('--self-audit-confidence needs --self-audit M');
+      const selfAudit = args.selfAudit === undefined ? undefined : { canaries: args.selfAudit, confidence: args.selfAuditConfidence ?? 1 - (await import('../policy/load.js')).defaultPolicy().policy.alpha };
       const [{ initBackend }, { readTrainingRecords, saveTrainedModel, trainModel }, { modelFiles }] = await Promise.all([
         import('../core/backend.js'),
         import('../train/index.js'),
@@ -112,11 +121,14 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
         optimizer: args.optimizer,
         accountant: args.accountant,
         seed: args.seed,
+        ...(selfAudit ? { selfAudit } : {}),
       };
       const records = await readTrainingRecords(args.data, { format: args.format, textField: args.textField, labelColumn: args.labelColumn });
       const result = await trainModel(config, records, { progress: progressFor(args), backend: info.backend });
       await saveTrainedModel(args.out, result);
-      recordRun(args, { command: 'train', inputs: [{ name: args.data, sha256: records.source.sha256 }], outputs: modelFiles(args.out), exitCode: 0 });
+      // A refuted DP claim fails the run (exit 1, DESIGN's "a DP claim was refuted"); the model directory stays, as evidence.
+      const exitCode = result.selfAudit?.refuted ? ExitCode.gateFailed : ExitCode.ok;
+      recordRun(args, { command: 'train', inputs: [{ name: args.data, sha256: records.source.sha256 }], outputs: modelFiles(args.out), exitCode });
       const privacy = result.privacy.dp ? result.privacy : undefined;
       const json: TrainJson = {
         modelDir: args.out,
@@ -132,6 +144,7 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
         accountant: privacy ? privacy.accountant : null,
         noiseSource: privacy ? privacy.noiseSource : null,
         backend: info.backend,
+        selfAudit: result.selfAudit ?? null,
       };
       emit(args, json, () => {
         const rows: (string | number)[][] = [
@@ -146,11 +159,17 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
           rows.push(['noise multiplier', fmt(json.noiseMultiplier)]);
           rows.push(['epsilon', `${fmt(json.epsilon)} at delta ${fmt(json.delta)} (${json.accountant}; rdp ${fmt(privacy.epsilon.rdp)}, pld ${fmt(privacy.epsilon.pld)})`]);
           rows.push(['noise source', json.noiseSource === 'seeded' ? 'seeded (--seed: reproducible, not for production)' : 'csprng']);
+          const a = json.selfAudit;
+          if (a) {
+            const verdict = a.refuted ? 'REFUTED: the DP-SGD implementation or its accounting is wrong' : `not refuted (no bound from ${a.canaries} canaries can exceed ${fmt(a.ceiling)})`;
+            rows.push(['self-audit', `epsilon >= ${fmt(a.epsilonLowerBound)} at ${a.confidence} confidence (${a.correct} of ${a.guesses} guesses right, ${a.canaries} canaries): ${verdict}`]);
+          }
         } else {
           rows.push(['privacy', 'not private (no DP): treat the weights as possibly memorizing their training data']);
         }
         rows.push(['backend', json.backend]);
         return renderTable(rows);
       });
+      return exitCode;
     }),
 };

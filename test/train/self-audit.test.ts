@@ -4,11 +4,14 @@
  * code) and each run claims epsilon 3; the self-audit must refute every one at 99.9% confidence,
  * and never refute a correct run.
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { initBackend } from '../../src/core/backend.js';
 import { Rng } from '../../src/core/rng.js';
 import { parsePrivacyFile } from '../../src/accounting/index.js';
 import { trainModel, type TrainConfig, type TrainingRecords } from '../../src/train/index.js';
+import { runCli, tempDir } from '../helpers/cli.js';
 
 /** The planted bug of the current test (none: a correct trainer). */
 const planted = vi.hoisted(() => ({ noiseScale: 1, clipping: true }));
@@ -111,5 +114,46 @@ describe('white-box self-audit: planted DP-SGD bugs (claimed epsilon 3, M = 1000
       expect(audit.refuted).toBe(false);
       expect(audit.ceiling).toBeGreaterThan(3); // a correct run is not refuted although it could have been
     }
+  });
+});
+
+describe('memaudit train --self-audit', () => {
+  function csv(): string {
+    const dir = tempDir();
+    const rows = triageRows(300, 'cli');
+    if (rows.task !== 'classifier') throw new Error('rows');
+    const header = Object.keys(rows.rows[0]!);
+    writeFileSync(join(dir, 'triage.csv'), [header.join(','), ...rows.rows.map((r) => header.map((h) => r[h]).join(','))].join('\n') + '\n');
+    return dir;
+  }
+
+  it('writes the self-audit to privacy.json and --json, counting the canaries in the dataset size', async () => {
+    const dir = csv();
+    const out = join(dir, 'model');
+    const r = await runCli(['train', '--data', join(dir, 'triage.csv'), '--model', 'mlp', '--label-column', 'admitted', '--hidden', '8', '--dp', '--target-epsilon', '3', '--batch-size', '50', '--epochs', '2', '--self-audit', '200', '--seed', '7', '--out', out, '--json', '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    const privacy = parsePrivacyFile(JSON.parse(readFileSync(join(out, 'privacy.json'), 'utf8')), 'privacy.json');
+    if (!privacy.dp) throw new Error('not DP');
+    expect(privacy.datasetSize).toBe(500);
+    expect(privacy.samplingRate).toBeCloseTo(50 / 500, 12);
+    expect(privacy.selfAudit).toEqual(json.selfAudit);
+    expect(json.selfAudit).toMatchObject({ method: 'one-run-whitebox', canaries: 200, confidence: 0.999, refuted: false, claimedEpsilon: json.epsilon });
+    expect(JSON.stringify(privacy.selfAudit)).not.toMatch(/scores|included|bits/);
+  });
+
+  it('refuses --self-audit without --dp, or a bad count, with one line and exit 2, writing nothing', async () => {
+    const dir = csv();
+    const out = join(dir, 'model');
+    const base = ['train', '--data', join(dir, 'triage.csv'), '--model', 'mlp', '--label-column', 'admitted', '--out', out];
+    const noDp = await runCli([...base, '--self-audit', '100']);
+    expect(noDp.code).toBe(2);
+    expect(noDp.stderr.trim()).toBe('memaudit train: --self-audit needs --dp (it audits the DP-SGD claim)');
+    const zero = await runCli([...base, '--dp', '--target-epsilon', '3', '--self-audit', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr.trim().split('\n')).toHaveLength(1);
+    expect(zero.stderr).toContain('--self-audit');
+    expect(existsSync(out)).toBe(false);
   });
 });
