@@ -11,6 +11,7 @@ import { initBackend } from '../../src/core/backend.js';
 import { Rng } from '../../src/core/rng.js';
 import { parsePrivacyFile } from '../../src/accounting/index.js';
 import { trainModel, type TrainConfig, type TrainingRecords } from '../../src/train/index.js';
+import { AuditCanaries, canaryNormOverClip } from '../../src/train/self-audit.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 
 /** The planted bug of the current test (none: a correct trainer). */
@@ -87,6 +88,23 @@ async function selfAudit(seed: string, bug: Partial<typeof planted> = {}) {
     Object.assign(planted, { noiseScale: 1, clipping: true });
   }
 }
+
+describe('audit canaries', () => {
+  it('are Dirac gradients of norm 100 C that the clip factors bring to exactly C; excluded ones never contribute', () => {
+    expect(canaryNormOverClip).toBeGreaterThanOrEqual(10);
+    const canariesAll = new AuditCanaries({ count: 400, samplingRate: 1, noiseMultiplier: 1, bits: new Rng('bits'), sampling: new Rng('sampling') });
+    const block = canariesAll.clippedSum(2, 0.25); // C = 2, scale 1/qN = 1/4: each sampled canary adds C / qN = 0.5
+    const nonzero = [...block].filter((x) => x !== 0);
+    expect(nonzero.length).toBeGreaterThan(160); // the included half, all sampled at q = 1
+    expect(nonzero.length).toBeLessThan(240);
+    for (const x of nonzero) expect(x).toBeCloseTo(0.5, 6);
+    // the same block every step (q = 1): without noise the scores separate the bits perfectly
+    for (let t = 0; t < 5; t++) canariesAll.observe(canariesAll.clippedSum(2, 0.25), 0.5);
+    const audit = canariesAll.audit(1, 1e-5, 0.95);
+    expect(audit.correct).toBe(audit.guesses);
+    expect(audit.epsilonLowerBound).toBeCloseTo(audit.ceiling, 9);
+  });
+});
 
 describe('white-box self-audit: planted DP-SGD bugs (claimed epsilon 3, M = 1000, 99.9%)', () => {
   it('refutes the claim when the noise is off', async () => {
