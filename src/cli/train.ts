@@ -8,8 +8,9 @@ import type { CommandModule } from 'yargs';
 import { accountantNames, type AccountantName } from '../accounting/types.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SelfAuditRecord } from '../accounting/privacyFile.js';
 import { loadSigningKey, signingKeyEnv } from '../attest/keys.js';
-import { UsageError } from '../core/errors.js';
+import { ExitCode, UsageError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import { fmt, renderTable } from '../core/format.js';
 import { numberFlag, numberListFlag, rules } from '../core/flags.js';
@@ -50,6 +51,8 @@ interface TrainArgs extends GlobalArgs, AuditLogArgs {
   activation?: HiddenActivation;
   layerNorm?: boolean;
   signKey?: string;
+  selfAudit?: number;
+  selfAuditConfidence?: number;
 }
 
 export interface TrainJson {
@@ -69,6 +72,8 @@ export interface TrainJson {
   /** DIR/provenance.dsse.json when signed (--sign-key or $MEMAUDIT_SIGNING_KEY), else null. */
   provenance: string | null;
   provenanceKeyid: string | null;
+  /** The white-box self-audit (`--self-audit M`), as in privacy.json; null without it. */
+  selfAudit: SelfAuditRecord | null;
 }
 
 export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
@@ -97,10 +102,14 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       .option('hidden', { type: 'string', describe: 'Hidden layer sizes, e.g. 128 or 64,64', coerce: numberListFlag('hidden', rules.positiveInt) })
       .option('activation', { choices: activationChoices, describe: 'Hidden activation' })
       .option('layer-norm', { type: 'boolean', describe: 'Layer normalization after each hidden layer' })
-      .option('sign-key', { type: 'string', describe: `Private key (PKCS#8 PEM) to sign the training provenance, provenance.dsse.json [default: $${signingKeyEnv}]` }) as never,
+      .option('sign-key', { type: 'string', describe: `Private key (PKCS#8 PEM) to sign the training provenance, provenance.dsse.json [default: $${signingKeyEnv}]` })
+      .option('self-audit', { type: 'string', describe: 'DP: audit the run from inside with M gradient canaries (one-run white-box bound in privacy.json)', coerce: numberFlag('self-audit', rules.positiveInt) })
+      .option('self-audit-confidence', { type: 'string', describe: "Confidence of the self-audit's bound (default: the default policy's, 1 - alpha)", coerce: numberFlag('self-audit-confidence', rules.openUnit) }) as never,
   handler: (args) =>
     runCommand('train', async () => {
       if (args.model === 'mlp' && args.labelColumn === undefined) throw new UsageError('--model mlp needs --label-column');
+      if (args.selfAuditConfidence !== undefined && args.selfAudit === undefined) throw new UsageError('--self-audit-confidence needs --self-audit M');
+      const selfAudit = args.selfAudit === undefined ? undefined : { canaries: args.selfAudit, confidence: args.selfAuditConfidence ?? 1 - (await import('../policy/load.js')).defaultPolicy().policy.alpha };
       // A bad key is refused before training, not after it.
       const signingKey = loadSigningKey(args.signKey);
       if (signingKey?.warning) process.stderr.write(`memaudit train: warning: ${signingKey.warning}\n`);
@@ -125,6 +134,7 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
         optimizer: args.optimizer,
         accountant: args.accountant,
         seed: args.seed,
+        ...(selfAudit ? { selfAudit } : {}),
       };
       const records = await readTrainingRecords(args.data, { format: args.format, textField: args.textField, labelColumn: args.labelColumn });
       const result = await trainModel(config, records, { progress: progressFor(args), backend: info.backend });
@@ -132,7 +142,9 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       const signed = signingKey ? { path: join(args.out, provenanceFileName), keyid: signingKey.keyid } : null;
       const outputs = modelFiles(args.out);
       if (signed) outputs.push({ name: provenanceFileName, sha256: sha256Hex(readFileSync(signed.path)) });
-      recordRun(args, { command: 'train', inputs: [{ name: args.data, sha256: records.source.sha256 }], outputs, exitCode: 0 });
+      // A refuted DP claim fails the run (exit 1, like a refuted claim in `audit`); the model directory stays, as evidence.
+      const exitCode = result.selfAudit?.refuted ? ExitCode.gateFailed : ExitCode.ok;
+      recordRun(args, { command: 'train', inputs: [{ name: args.data, sha256: records.source.sha256 }], outputs, exitCode });
       const privacy = result.privacy.dp ? result.privacy : undefined;
       const json: TrainJson = {
         modelDir: args.out,
@@ -150,6 +162,7 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
         backend: info.backend,
         provenance: signed?.path ?? null,
         provenanceKeyid: signed?.keyid ?? null,
+        selfAudit: result.selfAudit ?? null,
       };
       emit(args, json, () => {
         const rows: (string | number)[][] = [
@@ -164,6 +177,11 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
           rows.push(['noise multiplier', fmt(json.noiseMultiplier)]);
           rows.push(['epsilon', `${fmt(json.epsilon)} at delta ${fmt(json.delta)} (${json.accountant}; rdp ${fmt(privacy.epsilon.rdp)}, pld ${fmt(privacy.epsilon.pld)})`]);
           rows.push(['noise source', json.noiseSource === 'seeded' ? 'seeded (--seed: reproducible, not for production)' : 'csprng']);
+          const a = json.selfAudit;
+          if (a) {
+            const verdict = a.refuted ? 'REFUTED: the DP-SGD implementation or its accounting is wrong' : `not refuted (no bound from ${a.canaries} canaries can exceed ${fmt(a.ceiling)})`;
+            rows.push(['self-audit', `epsilon >= ${fmt(a.epsilonLowerBound)} at ${a.confidence} confidence (${a.correct} of ${a.guesses} guesses right, ${a.canaries} canaries): ${verdict}`]);
+          }
         } else {
           rows.push(['privacy', 'not private (no DP): treat the weights as possibly memorizing their training data']);
         }
@@ -171,5 +189,6 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
         rows.push(['training provenance', signed ? `${signed.path} (signed, keyid ${signed.keyid.slice(0, 16)}...)` : `unsigned (no --sign-key or $${signingKeyEnv})`]);
         return renderTable(rows);
       });
+      return exitCode;
     }),
 };

@@ -45,6 +45,8 @@ export interface TrainConfig {
   seed?: string;
   /** Largest number of model rows in one physical chunk (a logical batch is split, its noise added once). */
   maxRowsPerChunk?: number;
+  /** DP only: the white-box self-audit with this many gradient canaries, bounded at this confidence (train/self-audit.ts). */
+  selfAudit?: { canaries: number; confidence: number };
 }
 
 export const trainDefaults = {
@@ -76,6 +78,12 @@ export function checkTrainConfig(config: TrainConfig): void {
   for (const [flag, v] of positive) if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new UsageError(`${flag} must be > 0, got ${v}`);
   if (!(Number.isInteger(config.batchSize) && config.batchSize >= 1)) throw new UsageError(`--batch-size must be a positive integer, got ${config.batchSize}`);
   if (config.delta !== undefined && !(config.delta > 0 && config.delta < 1)) throw new UsageError(`--delta must be in (0, 1), got ${config.delta}`);
+  if (config.selfAudit) {
+    const { canaries, confidence } = config.selfAudit;
+    if (!config.dp) throw new UsageError('--self-audit needs --dp (it audits the DP-SGD claim)');
+    if (!(Number.isInteger(canaries) && canaries >= 1)) throw new UsageError(`--self-audit must be a positive integer, got ${canaries}`);
+    if (!(confidence > 0 && confidence < 1)) throw new UsageError(`--self-audit-confidence must be in (0, 1), got ${confidence}`);
+  }
   if (!optimizerNames.includes(config.optimizer)) throw new UsageError(`--optimizer must be one of ${optimizerNames.join(', ')}`);
   const a = config.architecture ?? {};
   if (a.activation !== undefined && !hiddenActivations.includes(a.activation)) throw new UsageError(`--activation must be one of ${hiddenActivations.join(', ')}`);

@@ -21,7 +21,10 @@
 import { tf } from '../core/backend.js';
 import { UsageError } from '../core/errors.js';
 import { Grouping, type Batch } from './batch.js';
+import { clipFactors } from './clip.js';
 import { crossExampleLayers, defaultFormulaOptions, layerOps, type FormulaOptions, type LayerOp, type PerExample, type Saved, type Tap } from './layers.js';
+
+export { clipFactors };
 
 export interface TrainableParam {
   /** The layer weight (LayerVariable) ... */
@@ -231,14 +234,4 @@ export class ClippingEngine {
       grouping.dispose();
     }
   }
-}
-
-/** c_i = min(1, C / ||g_i||) * scale; an example whose norm is not finite contributes nothing (c_i = 0). */
-export function clipFactors(norms: Float32Array, clipNorm: number, scale = 1): Float32Array {
-  const c = new Float32Array(norms.length);
-  for (let i = 0; i < norms.length; i++) {
-    const n = norms[i]!;
-    c[i] = Number.isFinite(n) ? Math.min(1, clipNorm / Math.max(n, 1e-12)) * scale : 0;
-  }
-  return c;
 }

@@ -24,6 +24,8 @@ import { ClippingEngine } from './engine.js';
 import { chunkByRows, classifierExamples, lmExamples, makeBatch, type ExampleSet, type TrainingRecords } from './examples.js';
 import { csprngGaussian, seededGaussian, type GaussianSource } from './noise.js';
 import { poissonSample, ShuffledBatches } from './sampler.js';
+import { AuditCanaries } from './self-audit.js';
+import type { SelfAuditRecord } from '../accounting/privacyFile.js';
 
 export interface TrainOptions {
   progress?: Progress;
@@ -47,6 +49,8 @@ export interface TrainResult {
   delta: number | null;
   noiseMultiplier: number | null;
   samplingRate: number;
+  /** The white-box self-audit (also in privacy.selfAudit), when trained with DP and selfAudit. */
+  selfAudit?: SelfAuditRecord;
 }
 
 interface Prepared {
@@ -138,7 +142,10 @@ export async function trainModel(config: TrainConfig, records: TrainingRecords, 
   const rng = config.seed === undefined ? Rng.unseeded() : new Rng(config.seed);
   const { model, set, meta } = await prepare(config, records, rng.fork('init'));
   const engine = new ClippingEngine(model, config.model); // refuses unsupported layers before any step
-  const N = set.size;
+  // Self-audit canaries count like records (docs/SCIENCE.md, "White-box self-audit"): in the
+  // sampling rate, the steps of an epoch, the default delta and the ledger's dataset size.
+  const auditCount = config.dp ? (config.selfAudit?.canaries ?? 0) : 0;
+  const N = set.size + auditCount;
   const B = config.batchSize;
   const q = samplingRateFor(N, B);
   const plannedSteps = stepsFor(N, B, config.epochs);
@@ -151,6 +158,7 @@ export async function trainModel(config: TrainConfig, records: TrainingRecords, 
   let sigma: number | null = null;
   let ledger: PrivacyLedger | undefined;
   let noise: GaussianSource | undefined;
+  let canaries: AuditCanaries | undefined;
   if (config.dp) {
     delta = config.delta ?? Math.min(1e-5, 1 / (10 * N));
     if (delta >= 1 / N) throw new UsageError(`--delta ${delta} must be below 1/N = ${1 / N} (N = ${N} records), else epsilon means little`);
@@ -159,6 +167,7 @@ export async function trainModel(config: TrainConfig, records: TrainingRecords, 
       calibrateNoise({ samplingRate: q, steps: plannedSteps, delta, targetEpsilon: config.targetEpsilon!, accountant: config.accountant }).noiseMultiplier;
     noise = config.seed === undefined ? csprngGaussian() : seededGaussian(rng.fork('dp-noise'));
     ledger = new PrivacyLedger({ datasetSize: N, delta, clipNorm: config.clipNorm, noiseSource: noise.kind, accountant: config.accountant });
+    if (auditCount > 0) canaries = new AuditCanaries({ count: auditCount, samplingRate: q, noiseMultiplier: sigma, bits: rng.fork('self-audit'), sampling: rng.fork('self-audit-sampling') });
   }
 
   const stepContext: StepContext = {
@@ -166,7 +175,7 @@ export async function trainModel(config: TrainConfig, records: TrainingRecords, 
     set,
     optimizer,
     maxRowsPerChunk: maxRows,
-    dp: ledger ? { clipNorm: config.clipNorm, noiseMultiplier: sigma!, expectedBatchSize: q * N, noise: noise! } : undefined,
+    dp: ledger ? { clipNorm: config.clipNorm, noiseMultiplier: sigma!, expectedBatchSize: q * N, noise: noise!, audit: canaries } : undefined,
   };
   const shuffled = new ShuffledBatches(N, B, sampleRng);
   let steps = 0;
@@ -177,7 +186,7 @@ export async function trainModel(config: TrainConfig, records: TrainingRecords, 
         stoppedAtBudget = true;
         break;
       }
-      const indices = ledger ? poissonSample(N, q, sampleRng) : shuffled.next();
+      const indices = ledger ? poissonSample(set.size, q, sampleRng) : shuffled.next();
       const lossSum = trainStep(stepContext, indices, uint31(dropoutRng));
       ledger?.addSteps(q, sigma!);
       steps++;
@@ -195,7 +204,9 @@ export async function trainModel(config: TrainConfig, records: TrainingRecords, 
   if (ledger && steps === 0) throw new UsageError('--target-epsilon is too small for even one step at this noise multiplier');
 
   const finalLoss = evaluateLoss(engine, set, maxRows);
-  const privacy: PrivacyRecord = ledger ? ledger.toJSON() : nonPrivate;
+  const epsilon = ledger ? ledger.epsilon(config.accountant) : null;
+  const selfAudit = canaries?.audit(epsilon!, delta!, config.selfAudit!.confidence);
+  const privacy: PrivacyRecord = ledger ? { ...ledger.toJSON(), ...(selfAudit ? { selfAudit } : {}) } : nonPrivate;
   const fullMeta: ModelMeta = {
     ...meta,
     toolVersion,
@@ -219,10 +230,11 @@ export async function trainModel(config: TrainConfig, records: TrainingRecords, 
     steps,
     plannedSteps,
     stoppedAtBudget,
-    epsilon: ledger ? ledger.epsilon(config.accountant) : null,
+    epsilon,
     delta,
     noiseMultiplier: sigma,
     samplingRate: q,
+    ...(selfAudit ? { selfAudit } : {}),
   };
 }
 
@@ -231,8 +243,8 @@ export interface StepContext {
   set: ExampleSet;
   optimizer: tf.Optimizer;
   maxRowsPerChunk: number;
-  /** DP-SGD when set; plain minibatch SGD through the same forward code otherwise. */
-  dp?: { clipNorm: number; noiseMultiplier: number; expectedBatchSize: number; noise: GaussianSource };
+  /** DP-SGD when set (with the self-audit's canaries when `audit` is); plain minibatch SGD through the same forward code otherwise. */
+  dp?: { clipNorm: number; noiseMultiplier: number; expectedBatchSize: number; noise: GaussianSource; audit?: AuditCanaries };
 }
 
 /**
@@ -271,20 +283,24 @@ export function trainStep(ctx: StepContext, indices: readonly number[], seed: nu
     // upload and an add kernel (reading a tensor is a copy on the CPU backends; measured: ~0.1 ms
     // of a ~3 ms mlp step).
     const noiseStd = (dp.noiseMultiplier * dp.clipNorm) / dp.expectedBatchSize;
-    const noisy = grads.map((g) => {
-      const z = new Float32Array(g.size);
-      dp.noise.fill(z, noiseStd);
-      const sum = g.dataSync();
-      for (let j = 0; j < z.length; j++) z[j]! += sum[j]!;
-      return tf.tensor(z, g.shape);
-    });
+    const noisy = grads.map((g) => tf.tensor(withNoise(g.dataSync() as Float32Array, dp.noise, noiseStd), g.shape));
     tf.dispose(grads);
     grads = noisy;
+    // The self-audit's phantom block: its canaries' clipped sum, noised like every parameter.
+    if (dp.audit) dp.audit.observe(withNoise(dp.audit.clippedSum(dp.clipNorm, 1 / dp.expectedBatchSize), dp.noise, noiseStd), dp.clipNorm / dp.expectedBatchSize);
   }
   const named = grads;
   ctx.optimizer.applyGradients(Object.fromEntries(engine.params.map((p, k) => [p.variable.name, named[k]!])));
   tf.dispose(grads);
   return lossSum;
+}
+
+/** sum + N(0, std^2) per coordinate, from the run's noise source. */
+function withNoise(sum: Float32Array, noise: GaussianSource, std: number): Float32Array {
+  const z = new Float32Array(sum.length);
+  noise.fill(z, std);
+  for (let j = 0; j < z.length; j++) z[j]! += sum[j]!;
+  return z;
 }
 
 /** Element-wise sums of two aligned gradient lists; both inputs are disposed. */
