@@ -95,6 +95,12 @@ function checkInternal(ledger: PrivacyLedgerFile, c: Checker): LedgerVerificatio
 type Config = Record<string, unknown>;
 const numberIn = (config: Config, key: string): number | undefined => (typeof config[key] === 'number' ? (config[key] as number) : undefined);
 
+/** Audit canaries the training config asked for (`train --dp --self-audit M`), 0 without. */
+function selfAuditCanaries(config: Config): number {
+  const selfAudit = config.selfAudit;
+  return selfAudit && typeof selfAudit === 'object' && !Array.isArray(selfAudit) ? (numberIn(selfAudit as Config, 'canaries') ?? 0) : 0;
+}
+
 /** The noise multiplier the trainer used: --noise-multiplier, else calibrated to --target-epsilon over the planned steps. */
 function expectedNoiseMultiplier(config: Config, q: number, planned: number, delta: number, accountant: AccountantName): number | null {
   const given = numberIn(config, 'noiseMultiplier');
@@ -129,22 +135,26 @@ function checkAgainstConfig(ledger: PrivacyLedgerFile, claim: TrainingRecordClai
     return;
   }
   c.equal('dp', ledger.dp, config.dp);
-  c.equal('datasetSize', ledger.datasetSize, claim.records);
+  // Self-audit canaries count like records (docs/SCIENCE.md, "White-box self-audit").
+  const auditCanaries = selfAuditCanaries(config);
+  const records = claim.records + auditCanaries;
+  c.equal('datasetSize', ledger.datasetSize, records);
+  c.equal('selfAudit.canaries', ledger.selfAudit?.canaries ?? 0, auditCanaries);
   c.equal('noiseSource', ledger.noiseSource, claim.seed === null ? 'csprng' : 'seeded');
   const accountant = config.accountant === 'pld' ? 'pld' : 'rdp';
   c.equal('accountant', ledger.accountant, config.accountant);
   const clipNorm = numberIn(config, 'clipNorm');
   c.equal('clipNorm', ledger.clipNorm, clipNorm);
-  const delta = numberIn(config, 'delta') ?? defaultDelta(claim.records);
+  const delta = numberIn(config, 'delta') ?? defaultDelta(records);
   c.equal('delta', ledger.delta, delta);
   const batchSize = numberIn(config, 'batchSize');
   const epochs = numberIn(config, 'epochs');
-  if (batchSize === undefined || epochs === undefined || batchSize > claim.records) {
-    c.add('memaudit.json training', `batchSize ${show(batchSize)}, epochs ${show(epochs)}`, `a batch size <= ${claim.records} records and epochs`);
+  if (batchSize === undefined || epochs === undefined || batchSize > records) {
+    c.add('memaudit.json training', `batchSize ${show(batchSize)}, epochs ${show(epochs)}`, `a batch size <= ${records} records and epochs`);
     return;
   }
-  const q = samplingRateFor(claim.records, batchSize);
-  const planned = stepsFor(claim.records, batchSize, epochs);
+  const q = samplingRateFor(records, batchSize);
+  const planned = stepsFor(records, batchSize, epochs);
   const sigma = expectedNoiseMultiplier(config, q, planned, delta, accountant);
   c.near('samplingRate', ledger.samplingRate, q);
   c.near('expectedBatchSize', ledger.expectedBatchSize, batchSize);

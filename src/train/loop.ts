@@ -12,7 +12,7 @@ import { UsageError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { silentProgress, type Progress } from '../core/progress.js';
 import { toolVersion } from '../core/version.js';
-import { calibrateNoise, computeEpsilon, PrivacyLedger, samplingRateFor, stepsFor } from '../accounting/index.js';
+import { calibrateNoise, computeEpsilon, defaultDelta, PrivacyLedger, samplingRateFor, stepsFor } from '../accounting/index.js';
 import { CharTokenizer } from '../models/tokenizer.js';
 import { buildCharLm } from '../models/charlm.js';
 import { buildMlp } from '../models/mlp.js';
@@ -160,7 +160,7 @@ export async function trainModel(config: TrainConfig, records: TrainingRecords, 
   let noise: GaussianSource | undefined;
   let canaries: AuditCanaries | undefined;
   if (config.dp) {
-    delta = config.delta ?? Math.min(1e-5, 1 / (10 * N));
+    delta = config.delta ?? defaultDelta(N);
     if (delta >= 1 / N) throw new UsageError(`--delta ${delta} must be below 1/N = ${1 / N} (N = ${N} records), else epsilon means little`);
     sigma =
       config.noiseMultiplier ??

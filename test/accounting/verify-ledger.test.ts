@@ -32,6 +32,14 @@ function trained(o: { sigma?: number; targetEpsilon?: number; steps?: number; ac
 
 const fields = (v: ReturnType<typeof verifyLedger>) => v.mismatches.map((m) => m.field);
 
+/** A self-audited run (`--self-audit M`): the trainer counts the M audit canaries like records. */
+function selfAudited(m: number): { ledger: PrivacyLedgerFile; claim: TrainingRecordClaim } {
+  const records = N - m;
+  const run = trained({ sigma: 1.1 });
+  run.ledger.selfAudit = { method: 'one-run-whitebox', canaries: m, guesses: 0, correct: 0, epsilonLowerBound: 0, confidence: 0.999, ceiling: 0, claimedEpsilon: 1, refuted: false };
+  return { ledger: run.ledger, claim: { ...run.claim, records, training: { ...run.claim.training, selfAudit: { canaries: m, confidence: 0.999 } } } };
+}
+
 describe('verifyLedger', () => {
   it('accepts the ledger the trainer wrote (sigma given; sigma calibrated to a target; PLD accountant; csprng noise)', () => {
     for (const run of [trained({ sigma: 1.1 }), trained({ targetEpsilon: 3 }), trained({ sigma: 1.1, accountant: 'pld' }), trained({ sigma: 1.1, seed: null })]) {
@@ -40,6 +48,13 @@ describe('verifyLedger', () => {
       expect(v.ledgerVerified).toBe(true);
       expect(v.recomputedEpsilon).toBeCloseTo(run.ledger.epsilon[run.ledger.accountant], 6);
     }
+  });
+
+  it('counts self-audit canaries as records, and names a ledger that hides them', () => {
+    const run = selfAudited(40);
+    expect(verifyLedger(run.ledger, run.claim).mismatches).toEqual([]);
+    delete run.ledger.selfAudit;
+    expect(fields(verifyLedger(run.ledger, run.claim))).toEqual(['selfAudit.canaries']);
   });
 
   it('rejects a hand-edited epsilon (3 -> 0.5) and tests against the recomputed one', () => {
