@@ -8,10 +8,10 @@
  * sibling and renamed into place: a crash never leaves half a model behind.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import { tempPathFor } from '../core/atomic.js';
 import { tf } from '../core/backend.js';
-import { InputError, UsageError } from '../core/errors.js';
+import { InputError, rethrowWriteFailure, UsageError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import { parseJson, validate, type JsonSchema } from '../core/schema.js';
 import { parsePrivacyFile, type PrivacyFile } from '../accounting/index.js';
@@ -227,11 +227,11 @@ export async function saveModelDir(dir: string, model: tf.LayersModel, meta: Mod
       for (const d of pendingDirs) rmSync(d, { recursive: true, force: true });
     });
   }
-  mkdirSync(dirname(target), { recursive: true });
-  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempPathFor(target);
   const old = `${temp}.old`;
   pendingDirs.add(temp);
   try {
+    mkdirSync(dirname(target), { recursive: true });
     mkdirSync(temp);
     writeFileSync(join(temp, MODEL_JSON), modelJson);
     writeFileSync(join(temp, WEIGHTS_BIN), weights);
@@ -242,6 +242,8 @@ export async function saveModelDir(dir: string, model: tf.LayersModel, meta: Mod
       pendingDirs.add(old);
     }
     renameSync(temp, target);
+  } catch (e) {
+    rethrowWriteFailure(e, dir);
   } finally {
     rmSync(temp, { recursive: true, force: true });
     rmSync(old, { recursive: true, force: true });
