@@ -9,7 +9,7 @@
  * A failed write (full disk, quota, read-only or forbidden folder) is an InputError naming the
  * file the user asked for, never the temporary.
  */
-import { createWriteStream, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -89,6 +89,23 @@ export function tempPathFor(path: string): string {
   return join(dir, `${tempPrefix}${process.pid}.${randomBytes(4).toString('hex')}.${basename(path)}`);
 }
 
+/** Creates `dir` with its parents; returns an undo that removes the folders it created while they are empty. */
+function createFolder(dir: string): () => void {
+  const first = mkdirSync(dir, { recursive: true });
+  return () => {
+    if (first === undefined) return;
+    const top = resolve(first);
+    for (let d = resolve(dir); ; d = dirname(d)) {
+      try {
+        rmdirSync(d);
+      } catch {
+        return; // not empty (another output is in it) or already gone
+      }
+      if (d === top) return;
+    }
+  };
+}
+
 export interface WriteOptions {
   /** File mode, e.g. 0o600 for private keys. */
   mode?: number;
@@ -98,11 +115,14 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
   installCleanupHandlers();
   const temp = tempPathFor(path);
   pending.add(temp);
+  let removeCreatedFolders = () => {};
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    removeCreatedFolders = createFolder(dirname(path));
     writeFileSync(temp, data, { mode: options.mode });
     renameSync(temp, path);
   } catch (e) {
+    rmSync(temp, { force: true });
+    removeCreatedFolders();
     rethrowWriteFailure(e, path);
   } finally {
     pending.delete(temp);
@@ -128,6 +148,7 @@ export class AtomicFileWriter {
   private done = false;
   /** The stream's first error (a full disk surfaces here, asynchronously). */
   private failure: unknown = null;
+  private removeCreatedFolders: () => void = () => {};
 
   constructor(path: string, options: WriteOptions = {}) {
     installCleanupHandlers();
@@ -135,10 +156,11 @@ export class AtomicFileWriter {
     this.tempPath = tempPathFor(path);
     pending.add(this.tempPath);
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      this.removeCreatedFolders = createFolder(dirname(path));
       this.fd = openSync(this.tempPath, 'w', options.mode);
     } catch (e) {
       pending.delete(this.tempPath);
+      this.removeCreatedFolders();
       rethrowWriteFailure(e, path);
     }
     this.stream = createWriteStream(this.tempPath, { fd: this.fd });
@@ -189,8 +211,17 @@ export class AtomicFileWriter {
     this.stream.destroy();
     rmSync(this.tempPath, { force: true });
     pending.delete(this.tempPath);
+    this.removeCreatedFolders();
     this.done = true;
   }
+}
+
+/**
+ * Discards writers, last created first: a folder the first writer created is then empty when
+ * that writer removes it.
+ */
+export async function abortAll(writers: AtomicFileWriter[]): Promise<void> {
+  for (const w of [...writers].reverse()) await w.abort();
 }
 
 /** Closes every writer first, then renames them all: either all outputs appear or none does. */
@@ -198,7 +229,7 @@ export async function commitAll(writers: AtomicFileWriter[]): Promise<void> {
   try {
     for (const w of writers) await w.close();
   } catch (e) {
-    for (const w of writers) await w.abort();
+    await abortAll(writers);
     throw e;
   }
   for (const w of writers) await w.commit();
