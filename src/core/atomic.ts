@@ -22,7 +22,7 @@ function installCleanupHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
   const cleanup = () => {
-    for (const path of pending) rmSync(path, { force: true });
+    for (const path of pending) removeTemp(path);
     pending.clear();
   };
   process.on('exit', cleanup);
@@ -89,6 +89,15 @@ export function tempPathFor(path: string): string {
   return join(dir, `${tempPrefix}${process.pid}.${randomBytes(4).toString('hex')}.${basename(path)}`);
 }
 
+/** Removes a temporary file or folder if it exists; a path that cannot even be looked at (ENOTDIR, EACCES) holds none. */
+export function removeTemp(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // nothing was created there
+  }
+}
+
 /** Creates `dir` with its parents; returns an undo that removes the folders it created while they are empty. */
 function createFolder(dir: string): () => void {
   const first = mkdirSync(dir, { recursive: true });
@@ -121,12 +130,12 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
     writeFileSync(temp, data, { mode: options.mode });
     renameSync(temp, path);
   } catch (e) {
-    rmSync(temp, { force: true });
+    removeTemp(temp);
     removeCreatedFolders();
     rethrowWriteFailure(e, path);
   } finally {
     pending.delete(temp);
-    rmSync(temp, { force: true });
+    removeTemp(temp);
   }
 }
 
@@ -209,7 +218,7 @@ export class AtomicFileWriter {
   async abort(): Promise<void> {
     if (this.done) return;
     this.stream.destroy();
-    rmSync(this.tempPath, { force: true });
+    removeTemp(this.tempPath);
     pending.delete(this.tempPath);
     this.removeCreatedFolders();
     this.done = true;

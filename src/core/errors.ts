@@ -77,12 +77,24 @@ const writeFailureReasons: Record<string, string> = {
 };
 
 /**
+ * Failures that only mean something for a write: the folder to write into cannot be made (Node's
+ * recursive mkdir reports a read-only parent as ENOENT) or a path component is in the way.
+ */
+const writeOnlyReasons: Record<string, string> = {
+  ENOENT: 'its folder cannot be created',
+  ENOTDIR: 'a component of the path is not a folder',
+  EEXIST: 'a file is in the way of its folder',
+  EISDIR: 'it is a folder',
+};
+
+/**
  * The InputError for a failed write of `path` (the file the user named, not a temporary), or null
  * when `e` is not a user-fixable file-system failure. A write on a descriptor carries no path,
  * so callers that know the file pass it.
  */
 export function writeFailure(e: unknown, path: string): InputError | null {
-  const reason = fileSystemReason(e);
+  const code = e instanceof MemauditError ? undefined : (e as NodeJS.ErrnoException | null)?.code;
+  const reason = fileSystemReason(e) ?? (typeof code === 'string' ? writeOnlyReasons[code] : undefined);
   return reason ? new InputError(`${path}: cannot write (${reason})`, { cause: e }) : null;
 }
 

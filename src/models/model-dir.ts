@@ -7,9 +7,9 @@
  * on every backend (file:// needs tfjs-node). A directory is written whole into a temporary
  * sibling and renamed into place: a crash never leaves half a model behind.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { tempPathFor } from '../core/atomic.js';
+import { removeTemp, tempPathFor } from '../core/atomic.js';
 import { tf } from '../core/backend.js';
 import { InputError, rethrowWriteFailure, UsageError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
@@ -224,7 +224,7 @@ export async function saveModelDir(dir: string, model: tf.LayersModel, meta: Mod
   if (!exitHook) {
     exitHook = true;
     process.on('exit', () => {
-      for (const d of pendingDirs) rmSync(d, { recursive: true, force: true });
+      for (const d of pendingDirs) removeTemp(d);
     });
   }
   const temp = tempPathFor(target);
@@ -245,8 +245,8 @@ export async function saveModelDir(dir: string, model: tf.LayersModel, meta: Mod
   } catch (e) {
     rethrowWriteFailure(e, dir);
   } finally {
-    rmSync(temp, { recursive: true, force: true });
-    rmSync(old, { recursive: true, force: true });
+    removeTemp(temp);
+    removeTemp(old);
     pendingDirs.delete(temp);
     pendingDirs.delete(old);
   }
