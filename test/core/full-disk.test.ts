@@ -113,3 +113,22 @@ describe('a full disk: exit 2, one line naming the file, nothing partial', () =>
     expect(verifyAuditLog(log)).toMatchObject({ ok: true, entries: 4 });
   });
 });
+
+describe('an output path that cannot be a file: exit 2, one line naming it', () => {
+  it('a file where the output folder should be', async () => {
+    const dir = tempDir();
+    const blocker = join(dir, 'not-a-folder');
+    writeFileSync(blocker, 'a user file');
+    const cases: [string[], string, string][] = [
+      [['canary', 'generate', '--pack', 'mrn', '--count', '3', '--out', join(blocker, 'c.json')], 'canary generate', join(blocker, 'c.json')],
+      [['attest', 'keygen', '--out', join(blocker, 'keys')], 'attest keygen', join(blocker, 'keys', 'memaudit.key')],
+      [['synth', 'notes', '--count', '3', '--out', join(blocker, 'n.jsonl')], 'synth notes', join(blocker, 'n.jsonl')],
+    ];
+    for (const [args, command, path] of cases) {
+      const r = await runCli(args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(new RegExp(`^memaudit ${command}: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot write \\(`))]);
+    }
+    expect(readdirSync(dir)).toEqual(['not-a-folder']);
+  });
+});
