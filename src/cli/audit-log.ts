@@ -7,6 +7,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { appendAuditLog, auditLogEnv, defaultAuditLogPath, readAuditLogChain, type AuditLogEntry, type AuditLogRecord } from '../attest/audit-log.js';
 import { checkAuditLogAnchors, type AnchorCheck } from '../attest/audit-log-anchors.js';
 import { loadPublicKey } from '../attest/keys.js';
+import { removeTemp } from '../core/atomic.js';
 import { ExitCode } from '../core/errors.js';
 import { sha256File } from '../core/hash.js';
 import { runCommand, type GlobalArgs } from './context.js';
@@ -29,9 +30,18 @@ export function auditLogPath(args: AuditLogArgs, env: NodeJS.ProcessEnv = proces
   return args.auditLog ?? env[auditLogEnv] ?? defaultAuditLogPath;
 }
 
-/** Appends this run's entry. `record` holds digests and names only, never content. */
-export function recordRun(args: AuditLogArgs, record: Omit<AuditLogRecord, 'purpose'>): AuditLogEntry {
-  return appendAuditLog({ ...record, purpose: args.purpose }, auditLogPath(args));
+/**
+ * Appends this run's entry. `record` holds digests and names only, never content. If the entry
+ * cannot be appended (full disk, unwritable log), the run's outputs at `written` are removed
+ * before the error propagates: no output exists that the log does not account for.
+ */
+export function recordRun(args: AuditLogArgs, record: Omit<AuditLogRecord, 'purpose'>, written: string[] = []): AuditLogEntry {
+  try {
+    return appendAuditLog({ ...record, purpose: args.purpose }, auditLogPath(args));
+  } catch (e) {
+    for (const path of written) removeTemp(path);
+    throw e;
+  }
 }
 
 interface VerifyArgs extends GlobalArgs, AuditLogArgs {
@@ -106,5 +116,5 @@ export async function recordProbeRun(
     ],
     outputs: [{ name: outPath, sha256: await sha256File(outPath) }],
     exitCode: exitCode ?? 0,
-  });
+  }, [outPath]);
 }

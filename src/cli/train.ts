@@ -116,7 +116,7 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       const records = await readTrainingRecords(args.data, { format: args.format, textField: args.textField, labelColumn: args.labelColumn });
       const result = await trainModel(config, records, { progress: progressFor(args), backend: info.backend });
       await saveTrainedModel(args.out, result);
-      recordRun(args, { command: 'train', inputs: [{ name: args.data, sha256: records.source.sha256 }], outputs: modelFiles(args.out), exitCode: 0 });
+      recordRun(args, { command: 'train', inputs: [{ name: args.data, sha256: records.source.sha256 }], outputs: modelFiles(args.out), exitCode: 0 }, [args.out]);
       const privacy = result.privacy.dp ? result.privacy : undefined;
       const json: TrainJson = {
         modelDir: args.out,

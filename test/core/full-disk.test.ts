@@ -131,4 +131,24 @@ describe('an output path that cannot be a file: exit 2, one line naming it', () 
     }
     expect(readdirSync(dir)).toEqual(['not-a-folder']);
   });
+
+  it('an audit log that cannot be written: exit 2 naming the log, before any result is printed, and the outputs are removed', async () => {
+    const dir = tempDir();
+    const blocker = join(dir, 'not-a-folder');
+    writeFileSync(blocker, 'a user file');
+    const log = join(blocker, 'audit-log.jsonl');
+    const junit = join(dir, 'junit.xml');
+    const model = join(dir, 'model');
+    const runs: [string[], string][] = [
+      [['gate', '--report', join(inputs, 'report.json'), '--junit', junit, '--audit-log', log, '--json'], 'gate'],
+      [['train', '--data', join(inputs, 'train.jsonl'), '--out', model, '--epochs', '0.2', '--batch-size', '16', '--hidden', '8', '--embedding-dim', '4', '--backend', 'wasm', '--audit-log', log, '--json'], 'train'],
+    ];
+    for (const [args, command] of runs) {
+      const r = await runCli(args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trimEnd().split('\n')).toEqual([`memaudit ${command}: ${log}: cannot write (a file is in the way of its folder)`]);
+    }
+    expect(readdirSync(dir)).toEqual(['not-a-folder']);
+  });
 });
