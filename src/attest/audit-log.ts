@@ -205,6 +205,7 @@ function appendLine(path: string, entry: AuditLogEntry): void {
   try {
     for (let done = 0; done < bytes.length; ) {
       const n = writeSync(fd, bytes, done, bytes.length - done);
+      // A regular file that takes no byte of a non-empty write has no room left.
       if (n <= 0) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
       done += n;
     }
