@@ -70,7 +70,7 @@ describe('audit-log verify --attestation: the log against signed heads', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, entries: 4, anchors: { ok: true, anchoredSeqs: [2, 4], unanchoredTail: 0 } });
   });
 
-  it('catches a chain recomputed by a writer without the key (an audit entry's verdict rewritten)', async () => {
+  it('catches a chain recomputed by a writer without the key (the verdict of an audit entry rewritten)', async () => {
     const { log, verify } = await setUp();
     const entries = readEntries(log);
     entries[1] = { ...entries[1]!, verdict: entries[1]!.verdict === 'PHI' ? 'NOT_PHI' : 'PHI' };
