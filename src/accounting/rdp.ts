@@ -6,7 +6,8 @@
  * (Mironov, Talwar, Zhang 2019, "Renyi DP of the Sampled Gaussian Mechanism", Sec. 3.3), computed
  * - at integer orders by the binomial expansion (exact finite sum), and
  * - at fractional orders by the two half-line series split at z0 = s^2 log(1/q - 1) + 1/2,
- * all in log space, so orders up to 1024 and tiny q neither overflow nor underflow.
+ * all in log space, so orders up to 1024 and tiny q neither overflow nor underflow. The exponents
+ * (i^2 - i)/(2 s^2) are formed without s^2, which overflows for s > 1.3e154 (docs/SCIENCE.md#rdp-at-extreme-noise).
  */
 import type { Conversion, FractionalSeries } from './types.js';
 import { logAdd, logErfc, logSub } from './logmath.js';
@@ -19,6 +20,18 @@ const SERIES_MAX_TERMS = 10_000;
 /** log binom(n, k) for integer 0 <= k <= n, through log-gamma. */
 function logBinomInt(n: number, k: number, lgam: Float64Array): number {
   return lgam[n]! - lgam[k]! - lgam[n - k]!;
+}
+
+/** (i^2 - i) / (2 s^2) without forming s^2: dividing by s twice underflows gracefully to 0 as s grows. */
+function pairExponent(i: number, sigma: number): number {
+  return (i * i - i) / sigma / sigma / 2;
+}
+
+/** log(e^c - 1) for c = exp(logC), kept finite when c underflows (log(e^c - 1) = log c + c/2 + O(c^2)). */
+function logExpm1FromLog(logC: number): number {
+  const c = Math.exp(logC);
+  if (c > 1) return c + Math.log1p(-Math.exp(-c));
+  return c < 1e-10 ? logC + c / 2 : Math.log(Math.expm1(c));
 }
 
 /** log(k!) for k = 0..n, summed exactly enough for n <= a few thousand (relative error ~ n * 1e-16). */
@@ -44,17 +57,19 @@ function logAMinusOneInt(q: number, sigma: number, alpha: number): number {
   const lgam = logFactorialTable(alpha);
   const logQ = Math.log(q);
   const log1mQ = Math.log1p(-q);
-  const twoSigma2 = 2 * sigma * sigma;
+  // log(1 / (2 s^2)) from log s: finite for every positive finite s.
+  const logHalfOverSigma2 = -Math.LN2 - 2 * Math.log(sigma);
   // Terms rise then fall; log-sum-exp against the maximum keeps every exp in range.
   const terms = new Float64Array(alpha + 1);
   let max = -Infinity;
   for (let i = 2; i <= alpha; i++) {
-    const c = (i * i - i) / twoSigma2;
-    const logExpm1 = c > 1 ? c + Math.log1p(-Math.exp(-c)) : Math.log(Math.expm1(c));
+    const logExpm1 = logExpm1FromLog(Math.log(i * i - i) + logHalfOverSigma2);
     const t = logBinomInt(alpha, i, lgam) + i * logQ + (alpha - i) * log1mQ + logExpm1;
     terms[i] = t;
     if (t > max) max = t;
   }
+  // An infinite term (s so small that e^c overflows) makes A_alpha infinite: no privacy at this order.
+  if (max === Infinity) return Infinity;
   let sum = 0;
   for (let i = 2; i <= alpha; i++) sum += Math.exp(terms[i]! - max);
   return max + Math.log(sum);
@@ -73,10 +88,10 @@ function log1pExp(x: number): number {
 function logAFrac(q: number, sigma: number, alpha: number, series: FractionalSeries): number {
   let logA0 = -Infinity;
   let logA1 = -Infinity;
+  // s^2 may overflow here: z0 is then +-Infinity, the right limit of the split point.
   const z0 = sigma * sigma * Math.log(1 / q - 1) + 0.5;
   const logQ = Math.log(q);
   const log1mQ = Math.log1p(-q);
-  const twoSigma2 = 2 * sigma * sigma;
   const sqrt2Sigma = Math.SQRT2 * sigma;
   // binom(alpha, i) carried multiplicatively: binom(alpha, i+1) = binom(alpha, i) (alpha - i)/(i + 1).
   let logCoef = 0;
@@ -87,8 +102,8 @@ function logAFrac(q: number, sigma: number, alpha: number, series: FractionalSer
     const logT1 = logCoef + j * logQ + i * log1mQ;
     const logE0 = Math.log(0.5) + logErfc((i - z0) / sqrt2Sigma);
     const logE1 = Math.log(0.5) + logErfc((z0 - j) / sqrt2Sigma);
-    const logS0 = logT0 + (i * i - i) / twoSigma2 + logE0;
-    const logS1 = logT1 + (j * j - j) / twoSigma2 + logE1;
+    const logS0 = logT0 + pairExponent(i, sigma) + logE0;
+    const logS1 = logT1 + pairExponent(j, sigma) + logE1;
     if (coefPositive || series === 'magnitude-sum') {
       logA0 = logAdd(logA0, logS0);
       logA1 = logAdd(logA1, logS1);
@@ -128,7 +143,7 @@ export interface RdpOptions {
 export function rdpSubsampledGaussian(q: number, sigma: number, order: number, options: RdpOptions = {}): number {
   if (q === 0) return 0;
   if (order === Infinity) return Infinity;
-  if (q === 1) return order / (2 * sigma * sigma);
+  if (q === 1) return order / sigma / sigma / 2;
   if (order === 1) return NaN; // KL is not computed for q < 1; the conversion skips order 1 anyway
   if (!(order > 1)) throw new RangeError(`RDP order must be >= 1, got ${order}`);
   const logA = Number.isInteger(order) ? log1pExp(logAMinusOneInt(q, sigma, order)) : logAFracSafe(q, sigma, order, options.fractionalSeries ?? 'exact');

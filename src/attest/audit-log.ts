@@ -1,17 +1,22 @@
 /**
  * The hash-chained audit log: one canonical-JSON entry per line, each carrying the hash of the
  * previous entry (`prev`) and its own hash (`hash` = sha256 of the canonical entry without
- * `hash`). Editing, removing or reordering an entry breaks the chain at that line; truncating
- * the tail is only detectable against an outside anchor (the attestation records the head).
+ * `hash`). Editing, removing or reordering an entry breaks the chain at that line. The chain
+ * alone cannot stop a writer who recomputes it or truncates it: each audit's signed attestation
+ * names the head including the audit's own entry, and `audit-log verify --attestation` checks the
+ * log against those signed heads (docs/SCIENCE.md#audit-log-integrity).
+ *
+ * An entry is appended as one whole line and fsynced; a write the disk cuts short is undone and
+ * reported, and a log that already ends in a partial line is refused rather than repaired.
  *
  * Entries hold who, when, why, which command and digests of inputs and outputs: never PHI,
  * secrets, raw text, or flag values that could carry them.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, fstatSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, fstatSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hostname, userInfo } from 'node:os';
 import { canonicalJson, sha256Hex } from '../core/hash.js';
-import { InputError } from '../core/errors.js';
+import { InputError, rethrowWriteFailure, writeFailure } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
 
 export const genesisHash = '0'.repeat(64);
@@ -102,8 +107,29 @@ function lastLine(path: string): string | null {
   }
 }
 
-/** The head (last seq and hash) of a log, or the genesis head for a missing or empty log. */
+/** True when the file is empty or its last byte is a newline (its last line is whole). */
+function endsWithWholeLine(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return true;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The head (last seq and hash) of a log, or the genesis head for a missing or empty log. A log
+ * whose last line is cut short (a crash mid-write by another tool) is refused: appending to it
+ * would bury the damage, and repairing it silently would hide it.
+ */
 export function auditLogHead(path: string): AuditLogHead {
+  if (existsSync(path) && !endsWithWholeLine(path)) {
+    throw new InputError(`${path}: the last line is incomplete (an interrupted write); run memaudit audit-log verify, then remove the partial line by hand`);
+  }
   const line = lastLine(path);
   if (line === null) return { seq: 0, hash: genesisHash };
   let entry: Partial<AuditLogEntry>;
@@ -118,8 +144,8 @@ export function auditLogHead(path: string): AuditLogHead {
   return { seq: entry.seq, hash: entry.hash };
 }
 
-/** An exclusive lock file beside the log so concurrent runs cannot fork the chain. */
-function withLock<T>(path: string, fn: () => T): T {
+/** Takes an exclusive lock file beside the log so concurrent runs cannot fork the chain; returns its release. */
+function acquireLock(path: string): () => void {
   const lock = `${path}.lock`;
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -127,7 +153,9 @@ function withLock<T>(path: string, fn: () => T): T {
       closeSync(openSync(lock, 'wx'));
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new InputError(`${lock}: cannot create the audit log lock (${(e as NodeJS.ErrnoException).code})`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw writeFailure(e, lock) ?? new InputError(`${lock}: cannot create the audit log lock (${(e as NodeJS.ErrnoException).code})`);
+      }
       try {
         // A lock older than 60 s is left over from a killed process.
         if (Date.now() - statSync(lock).mtimeMs > 60_000) rmSync(lock, { force: true });
@@ -138,42 +166,111 @@ function withLock<T>(path: string, fn: () => T): T {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
     }
   }
+  return () => rmSync(lock, { force: true });
+}
+
+/** The next entry of a log whose head is `head`. */
+export function nextAuditLogEntry(record: AuditLogRecord, head: AuditLogHead, env: NodeJS.ProcessEnv = process.env): AuditLogEntry {
+  const body: Omit<AuditLogEntry, 'hash'> = {
+    version: 1,
+    seq: head.seq + 1,
+    time: record.time ?? new Date().toISOString(),
+    actor: record.actor ?? defaultActor(env),
+    purpose: record.purpose ?? null,
+    command: record.command,
+    inputs: record.inputs ?? [],
+    outputs: record.outputs ?? [],
+    exitCode: record.exitCode ?? null,
+    verdict: record.verdict ?? null,
+    toolVersion,
+    prev: head.hash,
+  };
+  return { ...body, hash: entryHash(body) };
+}
+
+/**
+ * Writes `entry` as one line at the end of the log and fsyncs it. If the disk takes only part of
+ * the line, the log is cut back to its previous length and the failure reported (exit 2); if even
+ * that fails, the error says where the partial line starts.
+ */
+function appendLine(path: string, entry: AuditLogEntry): void {
+  const bytes = Buffer.from(canonicalJson(entry) + '\n', 'utf8');
+  let fd: number;
   try {
-    return fn();
+    fd = openSync(path, 'a', 0o640);
+  } catch (e) {
+    rethrowWriteFailure(e, path);
+  }
+  const before = fstatSync(fd).size;
+  try {
+    for (let done = 0; done < bytes.length; ) {
+      const n = writeSync(fd, bytes, done, bytes.length - done);
+      // A regular file that takes no byte of a non-empty write has no room left.
+      if (n <= 0) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
+      done += n;
+    }
+    fsyncSync(fd);
+  } catch (e) {
+    const reason = writeFailure(e, path)?.message ?? `${path}: cannot write (${(e as Error).message})`;
+    try {
+      ftruncateSync(fd, before);
+    } catch {
+      throw new InputError(`${reason}; the log now ends in a partial line after byte ${before}: remove it by hand`, { cause: e });
+    }
+    throw new InputError(`${reason}; audit log entry ${entry.seq} was not appended and the log is unchanged`, { cause: e });
   } finally {
-    rmSync(lock, { force: true });
+    closeSync(fd);
+  }
+}
+
+function ensureLogFolder(path: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (e) {
+    rethrowWriteFailure(e, path);
   }
 }
 
 /** Appends one entry to the log at `path` (created with its folder if missing) and returns it. */
 export function appendAuditLog(record: AuditLogRecord, path: string = defaultAuditLogPath, env: NodeJS.ProcessEnv = process.env): AuditLogEntry {
-  mkdirSync(dirname(path), { recursive: true });
-  return withLock(path, () => {
-    const head = auditLogHead(path);
-    const body: Omit<AuditLogEntry, 'hash'> = {
-      version: 1,
-      seq: head.seq + 1,
-      time: record.time ?? new Date().toISOString(),
-      actor: record.actor ?? defaultActor(env),
-      purpose: record.purpose ?? null,
-      command: record.command,
-      inputs: record.inputs ?? [],
-      outputs: record.outputs ?? [],
-      exitCode: record.exitCode ?? null,
-      verdict: record.verdict ?? null,
-      toolVersion,
-      prev: head.hash,
-    };
-    const entry: AuditLogEntry = { ...body, hash: entryHash(body) };
-    // One write of one line with O_APPEND: the entry appears whole or not at all in practice.
-    const fd = openSync(path, 'a', 0o640);
-    try {
-      writeSync(fd, canonicalJson(entry) + '\n');
-    } finally {
-      closeSync(fd);
-    }
+  ensureLogFolder(path);
+  const release = acquireLock(path);
+  try {
+    const entry = nextAuditLogEntry(record, auditLogHead(path), env);
+    appendLine(path, entry);
     return entry;
-  });
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Computes the next entry, lets `publish` write the outputs that name it (an attestation signing
+ * the head that includes this entry), then appends it; the log stays locked throughout so the
+ * named head is the real one. If the append fails, `publish`'s `undo` runs before the error
+ * propagates, so outputs never name an entry the log lacks.
+ */
+export async function appendAuditLogAfter<T>(
+  record: AuditLogRecord,
+  path: string,
+  publish: (entry: AuditLogEntry) => Promise<{ value: T; undo: () => void }>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ entry: AuditLogEntry; value: T }> {
+  ensureLogFolder(path);
+  const release = acquireLock(path);
+  try {
+    const entry = nextAuditLogEntry(record, auditLogHead(path), env);
+    const { value, undo } = await publish(entry);
+    try {
+      appendLine(path, entry);
+    } catch (e) {
+      undo();
+      throw e;
+    }
+    return { entry, value };
+  } finally {
+    release();
+  }
 }
 
 export interface AuditLogVerification {
@@ -186,6 +283,11 @@ export interface AuditLogVerification {
 
 /** Recomputes the chain. Any edited, removed, inserted or reordered entry is reported by line. */
 export function verifyAuditLog(path: string): AuditLogVerification {
+  return readAuditLogChain(path).verification;
+}
+
+/** The chain check plus the entries that chain correctly (all of them when the log is intact). */
+export function readAuditLogChain(path: string): { verification: AuditLogVerification; chain: AuditLogEntry[] } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -194,11 +296,14 @@ export function verifyAuditLog(path: string): AuditLogVerification {
     throw new InputError(`${path}: ${code === 'ENOENT' ? 'file not found' : `cannot read (${code})`}`);
   }
   const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
+  const partialLastLine = lines[lines.length - 1] !== '';
+  if (!partialLastLine) lines.pop();
+  const chain: AuditLogEntry[] = [];
   let head: AuditLogHead = { seq: 0, hash: genesisHash };
-  const fail = (line: number, message: string): AuditLogVerification => ({ ok: false, entries: line - 1, head, problem: { line, message } });
+  const fail = (line: number, message: string) => ({ verification: { ok: false, entries: line - 1, head, problem: { line, message } }, chain });
   for (let i = 0; i < lines.length; i++) {
     const n = i + 1;
+    if (partialLastLine && n === lines.length) return fail(n, 'the last line is incomplete (no final newline: an interrupted write)');
     let entry: AuditLogEntry;
     try {
       entry = JSON.parse(lines[i]!) as AuditLogEntry;
@@ -212,6 +317,7 @@ export function verifyAuditLog(path: string): AuditLogVerification {
     if (entry.seq !== head.seq + 1) return fail(n, `seq ${entry.seq} where ${head.seq + 1} was expected (an entry was removed or reordered)`);
     if (entryHash(entry) !== entry.hash) return fail(n, 'the entry does not match its hash (it was edited)');
     head = { seq: entry.seq, hash: entry.hash };
+    chain.push(entry);
   }
-  return { ok: true, entries: lines.length, head };
+  return { verification: { ok: true, entries: lines.length, head }, chain };
 }

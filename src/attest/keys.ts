@@ -7,7 +7,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { AtomicFileWriter, commitAll } from '../core/atomic.js';
+import { abortAll, AtomicFileWriter, commitAll } from '../core/atomic.js';
 import { InputError, UsageError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 
@@ -55,9 +55,14 @@ export async function writeKeyPair(dir: string, algorithm: SigningAlgorithm = 'e
   const pair = generateSigningKeyPair(algorithm);
   const key = new AtomicFileWriter(paths.privateKey, { mode: 0o600 });
   const pub = new AtomicFileWriter(paths.publicKey, { mode: 0o644 });
-  await key.write(pair.privateKeyPem);
-  await pub.write(pair.publicKeyPem);
-  await commitAll([key, pub]);
+  try {
+    await key.write(pair.privateKeyPem);
+    await pub.write(pair.publicKeyPem);
+    await commitAll([key, pub]);
+  } catch (e) {
+    await abortAll([key, pub]);
+    throw e;
+  }
   return { ...pair, privateKeyPath: paths.privateKey, publicKeyPath: paths.publicKey };
 }
 

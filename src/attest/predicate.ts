@@ -33,7 +33,10 @@ export interface PrivacyAuditPredicate {
   seed: string;
   timeStarted: string;
   timeFinished: string;
-  /** The audit log's head before this run: binds the attestation to the log (truncation becomes visible). */
+  /**
+   * The audit log's head including this audit's own entry: the signed anchor `audit-log verify
+   * --attestation` checks the log against, so a rewritten, truncated or forged log is caught.
+   */
   auditLogCheckpoint: { seq: number; headHash: { sha256: string } } | null;
 }
 

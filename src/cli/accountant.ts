@@ -8,7 +8,7 @@ import { accountantNames, conversions, type AccountantName, type Conversion, typ
 import { samplingRateFor, stepsFor } from '../accounting/steps.js';
 import { UsageError } from '../core/errors.js';
 import { fmt } from '../core/format.js';
-import { numberFlag, numberListFlag, parseNumber, rules } from '../core/flags.js';
+import { flagRule, numberFlag, numberListFlag, parseNumber, rules } from '../core/flags.js';
 import { runCommand, type GlobalArgs } from './context.js';
 import { emit } from './output.js';
 
@@ -38,10 +38,10 @@ const SCHEDULE_HELP = 'Give either --sampling-rate Q --steps N, or --dataset-siz
 function scheduleOptions<T>(y: Argv<T>) {
   return y
     .option('sampling-rate', { type: 'string', describe: 'Poisson sampling rate q in (0, 1]', coerce: numberFlag('sampling-rate', rules.rate) })
-    .option('steps', { type: 'string', describe: 'Number of training steps (integer)', coerce: numberFlag('steps', rules.positiveInt) })
-    .option('dataset-size', { type: 'string', describe: 'Training set size N (with --batch-size, --epochs)', coerce: numberFlag('dataset-size', rules.positiveInt) })
-    .option('batch-size', { type: 'string', describe: 'Expected batch size B (q = B/N)', coerce: numberFlag('batch-size', rules.positiveInt) })
-    .option('epochs', { type: 'string', describe: 'Epochs E (steps = ceil(E*N/B))', coerce: numberFlag('epochs', rules.positive) })
+    .option('steps', { type: 'string', describe: 'Number of training steps (integer)', coerce: numberFlag('steps') })
+    .option('dataset-size', { type: 'string', describe: 'Training set size N (with --batch-size, --epochs)', coerce: numberFlag('dataset-size') })
+    .option('batch-size', { type: 'string', describe: 'Expected batch size B (q = B/N)', coerce: numberFlag('batch-size') })
+    .option('epochs', { type: 'string', describe: 'Epochs E (steps = ceil(E*N/B))', coerce: numberFlag('epochs') })
     .option('delta', { type: 'string', describe: 'Target delta in (0, 1)', coerce: numberFlag('delta', rules.openUnit) })
     .option('accountant', { choices: accountantNames, default: 'rdp' as AccountantName, describe: 'rdp (Renyi DP) or pld (privacy loss distribution, tighter)' });
 }
@@ -75,8 +75,8 @@ function parseSegments(raw: unknown): Segment[] {
     if (parts.length !== 3) throw new UsageError(`--segment must be Q,S,N (sampling rate, noise multiplier, steps), got "${text}"`);
     return {
       samplingRate: parseNumber('--segment sampling rate', parts[0], rules.rate),
-      noiseMultiplier: parseNumber('--segment noise multiplier', parts[1], rules.positive),
-      steps: parseNumber('--segment steps', parts[2], rules.positiveInt),
+      noiseMultiplier: parseNumber('--segment noise multiplier', parts[1], flagRule('noise-multiplier')),
+      steps: parseNumber('--segment steps', parts[2], flagRule('steps')),
     };
   });
 }
@@ -91,7 +91,7 @@ const epsilonCommand: CommandModule<GlobalArgs, EpsilonArgs> = {
   describe: 'Epsilon spent by DP-SGD (Poisson-subsampled Gaussian) at a given delta',
   builder: (y) =>
     scheduleOptions(y)
-      .option('noise-multiplier', { type: 'string', describe: 'Noise multiplier sigma (> 0)', coerce: numberFlag('noise-multiplier', rules.positive) })
+      .option('noise-multiplier', { type: 'string', describe: 'Noise multiplier sigma (> 0)', coerce: numberFlag('noise-multiplier') })
       .option('conversion', { choices: conversions, default: 'improved' as Conversion, describe: 'RDP to (eps, delta): improved (Balle et al. 2020) or classic (Mironov 2017, older published numbers)' })
       .option('segment', { type: 'string', array: true, describe: 'Q,S,N: N steps at sampling rate Q and noise S; repeat for heterogeneous training (replaces --sampling-rate, --noise-multiplier, --steps)', coerce: parseSegments })
       .option('orders', { type: 'string', describe: 'Comma-separated RDP orders (> 1) replacing the default grid', coerce: numberListFlag('orders', { min: 1, minExclusive: true }) })
@@ -129,7 +129,7 @@ const noiseCommand: CommandModule<GlobalArgs, NoiseArgs> = {
   describe: 'Smallest noise multiplier whose epsilon is at most the target',
   builder: (y) =>
     scheduleOptions(y)
-      .option('target-epsilon', { type: 'string', describe: 'Privacy budget epsilon (> 0)', coerce: numberFlag('target-epsilon', rules.positive) })
+      .option('target-epsilon', { type: 'string', describe: 'Privacy budget epsilon (> 0)', coerce: numberFlag('target-epsilon') })
       .epilogue(SCHEDULE_HELP) as unknown as Argv<NoiseArgs>,
   handler: (args) =>
     runCommand('accountant noise', async () => {

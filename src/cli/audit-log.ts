@@ -4,7 +4,10 @@
  * hash-chained log. `train`, `probe`, `audit` and `gate` call it once their outputs are written.
  */
 import type { Argv, CommandModule } from 'yargs';
-import { appendAuditLog, auditLogEnv, defaultAuditLogPath, verifyAuditLog, type AuditLogEntry, type AuditLogRecord } from '../attest/audit-log.js';
+import { appendAuditLog, auditLogEnv, defaultAuditLogPath, readAuditLogChain, type AuditLogEntry, type AuditLogRecord } from '../attest/audit-log.js';
+import { checkAuditLogAnchors, type AnchorCheck } from '../attest/audit-log-anchors.js';
+import { loadPublicKey } from '../attest/keys.js';
+import { removeTemp } from '../core/atomic.js';
 import { ExitCode } from '../core/errors.js';
 import { sha256File } from '../core/hash.js';
 import { runCommand, type GlobalArgs } from './context.js';
@@ -27,28 +30,66 @@ export function auditLogPath(args: AuditLogArgs, env: NodeJS.ProcessEnv = proces
   return args.auditLog ?? env[auditLogEnv] ?? defaultAuditLogPath;
 }
 
-/** Appends this run's entry. `record` holds digests and names only, never content. */
-export function recordRun(args: AuditLogArgs, record: Omit<AuditLogRecord, 'purpose'>): AuditLogEntry {
-  return appendAuditLog({ ...record, purpose: args.purpose }, auditLogPath(args));
+/**
+ * Appends this run's entry. `record` holds digests and names only, never content. If the entry
+ * cannot be appended (full disk, unwritable log), the run's outputs at `written` are removed
+ * before the error propagates: no output exists that the log does not account for.
+ */
+export function recordRun(args: AuditLogArgs, record: Omit<AuditLogRecord, 'purpose'>, written: string[] = []): AuditLogEntry {
+  try {
+    return appendAuditLog({ ...record, purpose: args.purpose }, auditLogPath(args));
+  } catch (e) {
+    for (const path of written) removeTemp(path);
+    throw e;
+  }
 }
 
-interface VerifyArgs extends GlobalArgs, AuditLogArgs {}
+interface VerifyArgs extends GlobalArgs, AuditLogArgs {
+  attestation?: string[];
+  key?: string;
+}
+
+/** The log against the signed heads of the given attestations (null when none were given). */
+async function anchorsOf(args: VerifyArgs, verification: ReturnType<typeof readAuditLogChain>): Promise<AnchorCheck | null> {
+  if (!args.attestation?.length) return null;
+  // ajv (schema checks) is loaded only by the command that needs it, not by every start-up.
+  const { readEnvelope } = await import('../attest/verify.js');
+  const sources = args.attestation.map((name) => ({ name, envelope: readEnvelope(name) }));
+  return checkAuditLogAnchors(verification.verification, verification.chain, sources, loadPublicKey(args.key!).key);
+}
+
+function anchorSummary(a: AnchorCheck | null): string {
+  if (a === null) return '\nnot checked against signed heads: without --attestation and --key, a rewritten chain also verifies';
+  const tail = a.unanchoredTail > 0 ? `; the last ${a.unanchoredTail} entries come after the last signed head and no signature covers them` : '';
+  return `\nsigned heads: ${a.anchoredSeqs.length} attested audit entries match (seq ${a.anchoredSeqs.join(', ')})${tail}`;
+}
 
 const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
   command: 'verify',
-  describe: 'Check the hash chain: exit 0 if intact, 1 at the first edited, removed or reordered entry',
-  builder: (y) => auditLogOptions(y) as unknown as Argv<VerifyArgs>,
+  describe: 'Check the hash chain, and with --attestation/--key the heads signed by audits: exit 0 if intact, 1 at the first problem',
+  builder: (y) =>
+    auditLogOptions(y)
+      .option('attestation', { type: 'string', array: true, describe: 'Attestations of audits that appended to this log (repeatable): the log must reproduce their signed heads' })
+      .option('key', { type: 'string', describe: 'Public key (memaudit.pub) that signed the --attestation files' })
+      .implies('attestation', 'key')
+      .implies('key', 'attestation') as unknown as Argv<VerifyArgs>,
   handler: (args) =>
     runCommand('audit-log verify', async () => {
       const path = auditLogPath(args);
-      const v = verifyAuditLog(path);
-      emit(args, { path, ...v }, () =>
-        v.ok
-          ? `${path}: ${v.entries} entries, chain intact (head seq ${v.head.seq}, ${v.head.hash.slice(0, 16)}...)`
-          : `${path} line ${v.problem!.line}: ${v.problem!.message}; the ${v.entries} entries before it chain correctly`,
+      const read = readAuditLogChain(path);
+      const v = read.verification;
+      const anchors = v.ok ? await anchorsOf(args, read) : null;
+      const ok = v.ok && (anchors?.ok ?? true);
+      emit(args, { path, ...v, ok, anchors }, () =>
+        !v.ok
+          ? `${path} line ${v.problem!.line}: ${v.problem!.message}; the ${v.entries} entries before it chain correctly`
+          : !ok
+            ? `${path}: ${anchors!.problem}`
+            : `${path}: ${v.entries} entries, chain intact (head seq ${v.head.seq}, ${v.head.hash.slice(0, 16)}...)${anchorSummary(anchors)}`,
       );
       if (!v.ok && !args.json) process.stderr.write(`memaudit audit-log verify: ${path} line ${v.problem!.line}: ${v.problem!.message}\n`);
-      return v.ok ? ExitCode.ok : ExitCode.gateFailed;
+      else if (!ok && !args.json) process.stderr.write(`memaudit audit-log verify: ${path}: ${anchors!.problem}\n`);
+      return ok ? ExitCode.ok : ExitCode.gateFailed;
     }),
 };
 
@@ -75,5 +116,5 @@ export async function recordProbeRun(
     ],
     outputs: [{ name: outPath, sha256: await sha256File(outPath) }],
     exitCode: exitCode ?? 0,
-  });
+  }, [outPath]);
 }

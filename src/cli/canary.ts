@@ -43,7 +43,7 @@ const generateCommand: CommandModule<GlobalArgs, GenerateArgs> = {
   builder: (y) =>
     y
       .option('pack', { type: 'string', coerce: lastValue, demandOption: true, describe: 'Built-in pack name (ssn, mrn, us-phone, dob, name-diagnosis, email, street-address, pin, patient-record) or a pack file' })
-      .option('count', { type: 'string', demandOption: true, describe: 'How many canaries (inserted ones and references)', coerce: numberFlag('count', rules.positiveInt) })
+      .option('count', { type: 'string', demandOption: true, describe: 'How many canaries (inserted ones and references)', coerce: numberFlag('count') })
       .option('out', { type: 'string', coerce: lastValue, demandOption: true, describe: 'Canary set file to write (JSON)' }) as unknown as Argv<GenerateArgs>,
   handler: (args) =>
     runCommand('canary generate', async () => {
@@ -86,9 +86,9 @@ const insertCommand: CommandModule<GlobalArgs, InsertArgs> = {
         type: 'string',
         demandOption: true,
         describe: 'Copies per inserted canary, e.g. 1,4,16: canaries are spread evenly over these counts',
-        coerce: numberListFlag('repetitions', rules.positiveInt),
+        coerce: numberListFlag('repetitions'),
       })
-      .option('references', { type: 'string', default: '0', describe: 'Canaries kept out of the data as references (--mode fixed)', coerce: numberFlag('references', rules.nonNegativeInt) })
+      .option('references', { type: 'string', default: '0', describe: 'Canaries kept out of the data as references (--mode fixed)', coerce: numberFlag('references') })
       .option('mode', {
         choices: ['fixed', 'bernoulli'] as const,
         default: 'fixed' as const,

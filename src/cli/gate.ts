@@ -82,15 +82,7 @@ export const gateCommand: CommandModule<GlobalArgs, GateArgs> = {
         writeFileAtomic(args.junit, xml);
         outputs.push({ name: args.junit, sha256: sha256Hex(xml) });
       }
-      const annotations = process.env.GITHUB_ACTIONS === 'true' ? githubAnnotations(verdict, args.report) : [];
-      // Workflow commands are read from stdout; with --json stdout holds only the JSON, so they go to stderr.
-      for (const line of annotations) (args.json ? process.stderr : process.stdout).write(line + '\n');
-      const attestation = attested && args.attestation ? { path: args.attestation, keyid: attested.keyid, reportSha256: attested.reportSha256 } : null;
-      emit(args, { verdict: verdict.verdict, reasons: verdict.reasons, report: args.report, policy: verdict.policy, previousVerdict: report.verdict.verdict, junit: args.junit ?? null, attestation }, () => {
-        const changed = report.verdict.verdict !== verdict.verdict ? ` (the audit said ${report.verdict.verdict} under ${report.verdict.policy.name})` : '';
-        const signed = attestation ? `\nreport attested by ${attestation.path} (signature valid${attestation.keyid ? `, keyid ${attestation.keyid.slice(0, 16)}...` : ''})` : '';
-        return `${renderTable(summaryRows(report, verdict))}${verdictHeadline[verdict.verdict]}${changed}\npolicy: ${verdict.policy.name} (${verdict.policy.source})${signed}`;
-      });
+      // Logged before anything is printed: a run the log cannot record fails without a result.
       recordRun(args, {
         command: 'gate',
         inputs: [
@@ -101,6 +93,15 @@ export const gateCommand: CommandModule<GlobalArgs, GateArgs> = {
         outputs,
         exitCode: verdict.exitCode,
         verdict: verdict.verdict,
+      }, args.junit ? [args.junit] : []);
+      const annotations = process.env.GITHUB_ACTIONS === 'true' ? githubAnnotations(verdict, args.report) : [];
+      // Workflow commands are read from stdout; with --json stdout holds only the JSON, so they go to stderr.
+      for (const line of annotations) (args.json ? process.stderr : process.stdout).write(line + '\n');
+      const attestation = attested && args.attestation ? { path: args.attestation, keyid: attested.keyid, reportSha256: attested.reportSha256 } : null;
+      emit(args, { verdict: verdict.verdict, reasons: verdict.reasons, report: args.report, policy: verdict.policy, previousVerdict: report.verdict.verdict, junit: args.junit ?? null, attestation }, () => {
+        const changed = report.verdict.verdict !== verdict.verdict ? ` (the audit said ${report.verdict.verdict} under ${report.verdict.policy.name})` : '';
+        const signed = attestation ? `\nreport attested by ${attestation.path} (signature valid${attestation.keyid ? `, keyid ${attestation.keyid.slice(0, 16)}...` : ''})` : '';
+        return `${renderTable(summaryRows(report, verdict))}${verdictHeadline[verdict.verdict]}${changed}\npolicy: ${verdict.policy.name} (${verdict.policy.source})${signed}`;
       });
       return verdict.exitCode;
     }),

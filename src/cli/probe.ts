@@ -82,8 +82,8 @@ function probeSubcommand(spec: ProbeSpec): CommandModule<GlobalArgs, ProbeArgs> 
           const result = await runProbe(probe, session.contextFor(probe, raw));
           session.progress.done();
           writeProbeResult(args.out, probe, result);
-          emit(args, result, () => probeSummaryText(probe, result) + `result written to ${args.out}\n`);
           await recordProbeRun(args, probe.name, result, args.out, probe.exitCode?.(result));
+          emit(args, result, () => probeSummaryText(probe, result) + `result written to ${args.out}\n`);
           return probe.exitCode?.(result);
         } finally {
           session.progress.done();

@@ -17,7 +17,7 @@ interface SynthArgs extends GlobalArgs {
 
 function synthOptions<T>(y: Argv<T>) {
   return y
-    .option('count', { type: 'string', demandOption: true, describe: 'How many records', coerce: numberFlag('count', rules.positiveInt) })
+    .option('count', { type: 'string', demandOption: true, describe: 'How many records', coerce: numberFlag('count') })
     .option('out', { type: 'string', coerce: lastValue, demandOption: true, describe: 'File to write' }) as unknown as Argv<SynthArgs>;
 }
 

@@ -88,18 +88,18 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       .option('text-field', { type: 'string', describe: 'JSONL field / CSV column holding the text (default "text")' })
       .option('label-column', { type: 'string', describe: 'Column (CSV) or field (JSONL) holding the label: trains a classifier (mlp)' })
       .option('dp', { type: 'boolean', default: false, describe: 'Train with DP-SGD (Poisson sampling, per-example clipping, Gaussian noise); --no-dp for a baseline' })
-      .option('noise-multiplier', { type: 'string', describe: 'DP noise multiplier sigma', coerce: numberFlag('noise-multiplier', rules.positive) })
-      .option('target-epsilon', { type: 'string', describe: 'DP budget: calibrates sigma (or, with --noise-multiplier, stops training at the budget)', coerce: numberFlag('target-epsilon', rules.positive) })
+      .option('noise-multiplier', { type: 'string', describe: 'DP noise multiplier sigma', coerce: numberFlag('noise-multiplier') })
+      .option('target-epsilon', { type: 'string', describe: 'DP budget: calibrates sigma (or, with --noise-multiplier, stops training at the budget)', coerce: numberFlag('target-epsilon') })
       .option('delta', { type: 'string', describe: 'DP delta (default min(1e-5, 1/(10 N)))', coerce: numberFlag('delta', rules.openUnit) })
-      .option('clip-norm', { type: 'string', default: String(trainFlagDefaults.clipNorm), describe: 'Per-example gradient clip norm C', coerce: numberFlag('clip-norm', rules.positive) })
-      .option('batch-size', { type: 'string', default: String(trainFlagDefaults.batchSize), describe: 'Expected batch size (DP: q = B/N)', coerce: numberFlag('batch-size', rules.positiveInt) })
-      .option('epochs', { type: 'string', default: String(trainFlagDefaults.epochs), describe: 'Epochs (steps = ceil(E*N/B))', coerce: numberFlag('epochs', rules.positive) })
-      .option('lr', { type: 'string', default: String(trainFlagDefaults.learningRate), describe: 'Learning rate', coerce: numberFlag('lr', rules.positive) })
+      .option('clip-norm', { type: 'string', default: String(trainFlagDefaults.clipNorm), describe: 'Per-example gradient clip norm C', coerce: numberFlag('clip-norm') })
+      .option('batch-size', { type: 'string', default: String(trainFlagDefaults.batchSize), describe: 'Expected batch size (DP: q = B/N)', coerce: numberFlag('batch-size') })
+      .option('epochs', { type: 'string', default: String(trainFlagDefaults.epochs), describe: 'Epochs (steps = ceil(E*N/B))', coerce: numberFlag('epochs') })
+      .option('lr', { type: 'string', default: String(trainFlagDefaults.learningRate), describe: 'Learning rate', coerce: numberFlag('lr') })
       .option('optimizer', { choices: optimizerChoices, default: trainFlagDefaults.optimizer, describe: 'Optimizer' })
       .option('accountant', { choices: accountantNames, default: trainFlagDefaults.accountant, describe: 'Accountant for epsilon and calibration: rdp, or pld (tighter)' })
-      .option('context-length', { type: 'string', describe: 'charlm: characters of context', coerce: numberFlag('context-length', rules.positiveInt) })
-      .option('embedding-dim', { type: 'string', describe: 'charlm: embedding size', coerce: numberFlag('embedding-dim', rules.positiveInt) })
-      .option('hidden', { type: 'string', describe: 'Hidden layer sizes, e.g. 128 or 64,64', coerce: numberListFlag('hidden', rules.positiveInt) })
+      .option('context-length', { type: 'string', describe: 'charlm: characters of context', coerce: numberFlag('context-length') })
+      .option('embedding-dim', { type: 'string', describe: 'charlm: embedding size', coerce: numberFlag('embedding-dim') })
+      .option('hidden', { type: 'string', describe: 'Hidden layer sizes, e.g. 128 or 64,64', coerce: numberListFlag('hidden') })
       .option('activation', { choices: activationChoices, describe: 'Hidden activation' })
       .option('layer-norm', { type: 'boolean', describe: 'Layer normalization after each hidden layer' })
       .option('sign-key', { type: 'string', describe: `Private key (PKCS#8 PEM) to sign the training provenance, provenance.dsse.json [default: $${signingKeyEnv}]` })
@@ -144,7 +144,7 @@ export const trainCommand: CommandModule<GlobalArgs, TrainArgs> = {
       if (signed) outputs.push({ name: provenanceFileName, sha256: sha256Hex(readFileSync(signed.path)) });
       // A refuted DP claim fails the run (exit 1, like a refuted claim in `audit`); the model directory stays, as evidence.
       const exitCode = result.selfAudit?.refuted ? ExitCode.gateFailed : ExitCode.ok;
-      recordRun(args, { command: 'train', inputs: [{ name: args.data, sha256: records.source.sha256 }], outputs, exitCode });
+      recordRun(args, { command: 'train', inputs: [{ name: args.data, sha256: records.source.sha256 }], outputs, exitCode }, [args.out]);
       const privacy = result.privacy.dp ? result.privacy : undefined;
       const json: TrainJson = {
         modelDir: args.out,

@@ -66,9 +66,62 @@ export function isMemauditError(e: unknown): e is MemauditError {
   return e instanceof MemauditError;
 }
 
+/** File-system failures of a write that the user fixes (space, quota, permissions), not bugs. */
+const writeFailureReasons: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EFBIG: 'file too large for the file system',
+};
+
+/**
+ * Failures that only mean something for a write: the folder to write into cannot be made (Node's
+ * recursive mkdir reports a read-only parent as ENOENT) or a path component is in the way.
+ */
+const writeOnlyReasons: Record<string, string> = {
+  ENOENT: 'its folder cannot be created',
+  ENOTDIR: 'a component of the path is not a folder',
+  EEXIST: 'a file is in the way of its folder',
+  EISDIR: 'it is a folder',
+};
+
+/**
+ * The InputError for a failed write of `path` (the file the user named, not a temporary), or null
+ * when `e` is not a user-fixable file-system failure. A write on a descriptor carries no path,
+ * so callers that know the file pass it.
+ */
+export function writeFailure(e: unknown, path: string): InputError | null {
+  const code = e instanceof MemauditError ? undefined : (e as NodeJS.ErrnoException | null)?.code;
+  const reason = fileSystemReason(e) ?? (typeof code === 'string' ? writeOnlyReasons[code] : undefined);
+  return reason ? new InputError(`${path}: cannot write (${reason})`, { cause: e }) : null;
+}
+
+function fileSystemReason(e: unknown): string | undefined {
+  if (e instanceof MemauditError) return undefined;
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' ? writeFailureReasons[code] : undefined;
+}
+
+/** A file-system failure no caller mapped: still the user's to fix, named by the path Node gives. */
+function unmappedFileSystemFailure(e: unknown): string | null {
+  const reason = fileSystemReason(e);
+  if (!reason) return null;
+  const err = e as NodeJS.ErrnoException;
+  return `${err.path ?? `a file (${err.syscall ?? 'unknown call'})`}: ${reason}`;
+}
+
+/** Rethrows a user-fixable write failure as an InputError naming `path`; anything else unchanged. */
+export function rethrowWriteFailure(e: unknown, path: string): never {
+  throw writeFailure(e, path) ?? e;
+}
+
 /** One line for a caught error, without a stack trace: the message of a known error, else a bug report line. */
 export function describeError(e: unknown): { line: string; exitCode: ExitCode } {
   if (isMemauditError(e)) return { line: e.message, exitCode: e.exitCode };
+  const fsFailure = unmappedFileSystemFailure(e);
+  if (fsFailure) return { line: fsFailure, exitCode: ExitCode.usage };
   const message = e instanceof Error ? e.message : String(e);
   return {
     line: `internal error (a bug in memaudit): ${message.split('\n')[0]}. Set MEMAUDIT_DEBUG=1 for the stack trace.`,

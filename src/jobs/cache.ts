@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { tempPathFor } from '../core/atomic.js';
 import { sha256Json } from '../core/hash.js';
 import type { Json, JobSpec } from './types.js';
 
@@ -65,7 +65,7 @@ export class JobCache {
       });
     }
     mkdirSync(this.dir, { recursive: true });
-    const temp = join(this.dir, `.${key.slice(0, 16)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const temp = tempPathFor(join(this.dir, key.slice(0, 16)));
     mkdirSync(temp);
     pendingTemps.add(temp);
     return temp;

@@ -7,11 +7,11 @@
  * on every backend (file:// needs tfjs-node). A directory is written whole into a temporary
  * sibling and renamed into place: a crash never leaves half a model behind.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { removeTemp, tempPathFor } from '../core/atomic.js';
 import { tf } from '../core/backend.js';
-import { InputError, UsageError } from '../core/errors.js';
+import { InputError, rethrowWriteFailure, UsageError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import { parseJson, validate, type JsonSchema } from '../core/schema.js';
 import { parsePrivacyFile, type PrivacyFile } from '../accounting/index.js';
@@ -269,14 +269,14 @@ export async function saveModelDir(dir: string, model: tf.LayersModel, meta: Mod
   if (!exitHook) {
     exitHook = true;
     process.on('exit', () => {
-      for (const d of pendingDirs) rmSync(d, { recursive: true, force: true });
+      for (const d of pendingDirs) removeTemp(d);
     });
   }
-  mkdirSync(dirname(target), { recursive: true });
-  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempPathFor(target);
   const old = `${temp}.old`;
   pendingDirs.add(temp);
   try {
+    mkdirSync(dirname(target), { recursive: true });
     mkdirSync(temp);
     writeFileSync(join(temp, MODEL_JSON), modelJson);
     writeFileSync(join(temp, WEIGHTS_BIN), weights);
@@ -288,9 +288,11 @@ export async function saveModelDir(dir: string, model: tf.LayersModel, meta: Mod
       pendingDirs.add(old);
     }
     renameSync(temp, target);
+  } catch (e) {
+    rethrowWriteFailure(e, dir);
   } finally {
-    rmSync(temp, { recursive: true, force: true });
-    rmSync(old, { recursive: true, force: true });
+    removeTemp(temp);
+    removeTemp(old);
     pendingDirs.delete(temp);
     pendingDirs.delete(old);
   }

@@ -1,11 +1,11 @@
 /**
  * One audit run: the probes the policy requires (through the shared probe session of
- * probes/common.ts), the verdict, report.json/.md/.html and the attestation, written together,
- * then one audit log entry. Probe failures the verdict understands (a missing capability, not
- * enough evidence) become INCONCLUSIVE reasons; any other error stops the run with nothing written.
+ * probes/common.ts), the verdict, then the audit log entry, the attestation that signs the log's
+ * head including that entry, report.json/.md/.html and the attestation written together, and
+ * the entry appended. Probe failures the verdict understands (a missing capability, not enough
+ * evidence) become INCONCLUSIVE reasons; any other error stops the run with nothing written.
  */
-
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openProbeSession, runProbe } from '../../probes/common.js';
 import { findProbe } from '../../probes/registry.js';
@@ -14,7 +14,7 @@ import { readPrivacyLedger } from '../accounting/privacyFile.js';
 import { checkManifestSignature } from '../canary/manifest-signature.js';
 import { readManifest } from '../canary/io.js';
 import { verifyManifestRoles } from '../canary/verify-roles.js';
-import { appendAuditLog, auditLogHead, type AuditLogHead } from '../attest/audit-log.js';
+import { appendAuditLogAfter, auditLogHead, type AuditLogHead, type AuditLogRecord } from '../attest/audit-log.js';
 import { attestationFileName, attestStatement } from '../attest/attestation.js';
 import { loadPublicKey, type LoadedPrivateKey } from '../attest/keys.js';
 import { privacyAuditStatement } from '../attest/predicate.js';
@@ -103,7 +103,8 @@ export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
   checkProbeOptions(o.probeOptions ?? {}, policy.policy);
   const manifestIntegrity = checkManifestIntegrity(o.manifestPath, o.trainingData, o.trustKeys);
   const trustedKeys = (o.trustKeys ?? []).map((path) => loadPublicKey(path).key);
-  const logHead: AuditLogHead | null = o.auditLogPath ? auditLogHead(o.auditLogPath) : null;
+  // A log that cannot take an entry fails the run now, before any probe runs.
+  if (o.auditLogPath) auditLogHead(o.auditLogPath);
   const session = await openProbeSession({
     target: o.target,
     targetOptions: o.targetOptions,
@@ -165,37 +166,35 @@ export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
   );
   const reportJson = serializeReport(report);
   const reportSha = sha256Hex(reportJson);
-  const attestation = attestStatement(privacyAuditStatement(report, reportSha, logHead), o.signingKey);
-  const attestationJson = JSON.stringify(attestation.envelope, null, 2) + '\n';
-  const [reportPath, , , attestationPath] = await writeRunFiles(
-    o.outDir,
-    [
-      { name: 'report.json', content: reportJson },
-      { name: 'report.md', content: renderMarkdown(report) },
-      { name: 'report.html', content: renderHtml(report) },
-      { name: attestationFileName, content: attestationJson },
-    ],
-    session.manifest.manifest,
-  );
-  if (o.auditLogPath) {
-    appendAuditLog(
-      {
-        command: 'audit',
-        purpose: o.purpose,
-        inputs: [
-          { name: 'target', sha256: report.target.digest },
-          { name: 'manifest', sha256: report.manifest.digest },
-          { name: 'policy', sha256: verdict.policy.digest },
-        ],
-        outputs: [
-          { name: reportPath!, sha256: reportSha },
-          { name: attestationPath!, sha256: sha256Hex(attestationJson) },
-        ],
-        exitCode: verdict.exitCode,
-        verdict: verdict.verdict,
-      },
-      o.auditLogPath,
+  const publish = async (checkpoint: AuditLogHead | null) => {
+    const attestation = attestStatement(privacyAuditStatement(report, reportSha, checkpoint), o.signingKey);
+    const files = await writeRunFiles(
+      o.outDir,
+      [
+        { name: 'report.json', content: reportJson },
+        { name: 'report.md', content: renderMarkdown(report) },
+        { name: 'report.html', content: renderHtml(report) },
+        { name: attestationFileName, content: JSON.stringify(attestation.envelope, null, 2) + '\n' },
+      ],
+      session.manifest.manifest,
     );
-  }
-  return { report, verdict, reportPath: reportPath!, attestationPath: attestationPath!, signed: attestation.signed, keyid: attestation.keyid, probesRun };
+    return { value: { attestation, reportPath: files[0]!, attestationPath: files[3]! }, undo: () => files.forEach((f) => rmSync(f, { force: true })) };
+  };
+  // The entry cannot list the attestation's digest: the attestation signs the entry's hash instead.
+  const entry: AuditLogRecord = {
+    command: 'audit',
+    purpose: o.purpose,
+    inputs: [
+      { name: 'target', sha256: report.target.digest },
+      { name: 'manifest', sha256: report.manifest.digest },
+      { name: 'policy', sha256: verdict.policy.digest },
+    ],
+    outputs: [{ name: join(o.outDir, 'report.json'), sha256: reportSha }],
+    exitCode: verdict.exitCode,
+    verdict: verdict.verdict,
+  };
+  const { attestation, reportPath, attestationPath } = o.auditLogPath
+    ? (await appendAuditLogAfter(entry, o.auditLogPath, (e) => publish({ seq: e.seq, hash: e.hash }))).value
+    : (await publish(null)).value;
+  return { report, verdict, reportPath, attestationPath, signed: attestation.signed, keyid: attestation.keyid, probesRun };
 }

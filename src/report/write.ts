@@ -3,7 +3,7 @@
  * leaves no partial run directory contents). Their text is checked for canary text first (phi-guard.ts).
  */
 import { join } from 'node:path';
-import { AtomicFileWriter, commitAll } from '../core/atomic.js';
+import { abortAll, AtomicFileWriter, commitAll } from '../core/atomic.js';
 import type { Manifest } from '../canary/types.js';
 import { assertNoCanaryInOutputs } from './phi-guard.js';
 
@@ -19,7 +19,7 @@ export async function writeRunFiles(runDir: string, files: OutputFile[], manifes
     for (let i = 0; i < files.length; i++) await writers[i]!.write(files[i]!.content);
     await commitAll(writers);
   } catch (e) {
-    for (const w of writers) await w.abort();
+    await abortAll(writers);
     throw e;
   }
   return writers.map((w) => w.path);

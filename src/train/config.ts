@@ -4,6 +4,7 @@
  * well under a minute on wasm.
  */
 import { UsageError } from '../core/errors.js';
+import { checkFlagValue } from '../core/flags.js';
 import type { AccountantName } from '../accounting/index.js';
 import { defaultCharLmConfig, hiddenActivations, type HiddenActivation } from '../models/charlm.js';
 import { defaultMlpConfig } from '../models/mlp.js';
@@ -68,15 +69,16 @@ export function checkTrainConfig(config: TrainConfig): void {
   if (!config.dp && (config.noiseMultiplier !== undefined || config.targetEpsilon !== undefined)) {
     throw new UsageError('--noise-multiplier and --target-epsilon need --dp (without it training is not private)');
   }
-  const positive: [string, number | undefined][] = [
-    ['--clip-norm', config.clipNorm],
-    ['--lr', config.learningRate],
-    ['--epochs', config.epochs],
-    ['--noise-multiplier', config.noiseMultiplier],
-    ['--target-epsilon', config.targetEpsilon],
+  // The same ranges as the flags (core/flags.ts flagRanges), for configs built without the CLI.
+  const ranged: [string, number | undefined][] = [
+    ['clip-norm', config.clipNorm],
+    ['lr', config.learningRate],
+    ['epochs', config.epochs],
+    ['noise-multiplier', config.noiseMultiplier],
+    ['target-epsilon', config.targetEpsilon],
+    ['batch-size', config.batchSize],
   ];
-  for (const [flag, v] of positive) if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new UsageError(`${flag} must be > 0, got ${v}`);
-  if (!(Number.isInteger(config.batchSize) && config.batchSize >= 1)) throw new UsageError(`--batch-size must be a positive integer, got ${config.batchSize}`);
+  for (const [flag, v] of ranged) if (v !== undefined) checkFlagValue(flag, v);
   if (config.delta !== undefined && !(config.delta > 0 && config.delta < 1)) throw new UsageError(`--delta must be in (0, 1), got ${config.delta}`);
   if (config.selfAudit) {
     const { canaries, confidence } = config.selfAudit;
@@ -87,10 +89,35 @@ export function checkTrainConfig(config: TrainConfig): void {
   if (!optimizerNames.includes(config.optimizer)) throw new UsageError(`--optimizer must be one of ${optimizerNames.join(', ')}`);
   const a = config.architecture ?? {};
   if (a.activation !== undefined && !hiddenActivations.includes(a.activation)) throw new UsageError(`--activation must be one of ${hiddenActivations.join(', ')}`);
-  for (const [flag, v] of [['--context-length', a.contextLength], ['--embedding-dim', a.embeddingDim]] as const) {
-    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw new UsageError(`${flag} must be a positive integer, got ${v}`);
+  if (a.contextLength !== undefined) checkFlagValue('context-length', a.contextLength);
+  if (a.embeddingDim !== undefined) checkFlagValue('embedding-dim', a.embeddingDim);
+  for (const u of a.hiddenUnits ?? []) checkFlagValue('hidden', u);
+  checkHiddenWeights(config);
+}
+
+/**
+ * Weights of the hidden dense layers (without the input-dependent first layer of an mlp): each
+ * size is in range on its own, but their products can still exceed memory, which tfjs reports as
+ * an allocation failure deep inside training.
+ */
+export const maxHiddenWeights = 5e7;
+
+/** Widths of the built-in model's dense stack whose sizes the flags fix (a charlm's starts at its flattened embedding). */
+function denseWidths(config: TrainConfig): number[] {
+  if (config.model === 'mlp') return mlpArchitecture(config.architecture).hiddenUnits;
+  const a = charLmArchitecture(config.architecture);
+  return [a.contextLength * a.embeddingDim, ...a.hiddenUnits];
+}
+
+function checkHiddenWeights(config: TrainConfig): void {
+  if (config.model !== 'charlm' && config.model !== 'mlp') return;
+  const widths = denseWidths(config);
+  let weights = 0;
+  for (let i = 1; i < widths.length; i++) weights += widths[i - 1]! * widths[i]!;
+  if (weights > maxHiddenWeights) {
+    const what = config.model === 'charlm' ? '--hidden, --embedding-dim or --context-length' : '--hidden';
+    throw new UsageError(`the ${config.model} layers would hold ${weights.toExponential(2)} weights, more than ${maxHiddenWeights.toExponential(0)}: lower ${what}`);
   }
-  if (a.hiddenUnits?.some((u) => !(Number.isInteger(u) && u >= 1))) throw new UsageError(`--hidden must be positive integers, got ${a.hiddenUnits.join(',')}`);
 }
 
 export function charLmArchitecture(a: ArchitectureOptions = {}) {

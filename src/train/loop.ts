@@ -136,6 +136,15 @@ export function evaluateLoss(engine: ClippingEngine, set: ExampleSet, maxRows: n
   return sum / set.size;
 }
 
+/**
+ * A NaN or infinite loss means the weights are no longer numbers (too large a step, clip norm or
+ * noise): stop rather than save and audit a model that is all NaN.
+ */
+function assertFiniteLoss(loss: number, step: number): void {
+  if (Number.isFinite(loss)) return;
+  throw new UsageError(`training diverged at step ${step}: the loss is ${loss}; lower --lr (or --clip-norm, --noise-multiplier) and train again`);
+}
+
 export async function trainModel(config: TrainConfig, records: TrainingRecords, options: TrainOptions = {}): Promise<TrainResult> {
   checkTrainConfig(config);
   const progress = options.progress ?? silentProgress;
@@ -190,6 +199,7 @@ export async function trainModel(config: TrainConfig, records: TrainingRecords, 
       const lossSum = trainStep(stepContext, indices, uint31(dropoutRng));
       ledger?.addSteps(q, sigma!);
       steps++;
+      assertFiniteLoss(lossSum, steps);
       const loss = indices.length > 0 ? lossSum / indices.length : NaN;
       const epsilon = ledger ? ledger.epsilon('rdp') : null;
       progress.update(`train step ${steps}/${plannedSteps}  loss ${loss.toFixed(3)}${epsilon === null ? '' : `  eps ${epsilon.toFixed(3)} (rdp)`}`);
@@ -204,6 +214,7 @@ export async function trainModel(config: TrainConfig, records: TrainingRecords, 
   if (ledger && steps === 0) throw new UsageError('--target-epsilon is too small for even one step at this noise multiplier');
 
   const finalLoss = evaluateLoss(engine, set, maxRows);
+  assertFiniteLoss(finalLoss, steps);
   const epsilon = ledger ? ledger.epsilon(config.accountant) : null;
   const selfAudit = canaries?.audit(epsilon!, delta!, config.selfAudit!.confidence);
   const privacy: PrivacyRecord = ledger ? { ...ledger.toJSON(), ...(selfAudit ? { selfAudit } : {}) } : nonPrivate;

@@ -29,7 +29,7 @@ describe('canary and synth commands', () => {
     writeFileSync(notes, '{"text":"a"}\n{"text":"b"}\n');
     const base = ['canary', 'insert', '--data', notes, '--canaries', join(dir, 'c.json'), '--out', join(dir, 'x.jsonl'), '--manifest', join(dir, 'x.json')];
     const cases: [string[], RegExp][] = [
-      [[...base, '--repetitions', '1,abc'], /--repetitions must be an integer >= 1, got "abc"/],
+      [[...base, '--repetitions', '1,abc'], /--repetitions must be an integer >= 1 <= 1000000, got "abc"/],
       [[...base, '--repetitions', '1', '--canaries', join(dir, 'none.json')], /none.json: file not found/],
       [['canary', 'generate', '--pack', 'nope', '--count', '3', '--out', join(dir, 'y.json')], /no built-in pack of that name/],
       [['synth', 'records', '--count', '5', '--out', join(dir, 'r.jsonl')], /written as CSV/],

@@ -14,11 +14,21 @@ export interface CliResult {
   stderr: string;
 }
 
+let testAuditLog: string | undefined;
+
+/**
+ * Where CLI runs append when a test names no log: a temporary file, never the repository's
+ * reports/audit-log.jsonl (the default for a run in the repository root).
+ */
+export function testAuditLogPath(): string {
+  return (testAuditLog ??= join(tempDir('memaudit-test-log-'), 'audit-log.jsonl'));
+}
+
 export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
       cwd: options.cwd ?? repoRoot,
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, MEMAUDIT_AUDIT_LOG: testAuditLogPath(), ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

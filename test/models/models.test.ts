@@ -77,7 +77,7 @@ describe('model directory', () => {
     const privacy = ledger.toJSON();
     await saveModelDir(dir, model, lmMeta(tok, 4), privacy);
     expect(readdirSync(dir).sort()).toEqual(['memaudit.json', 'model.json', 'privacy.json', 'weights.bin']);
-    expect(readdirSync(join(dir, '..')).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    expect(readdirSync(join(dir, '..')).filter((n) => n.startsWith('.memaudit-tmp.'))).toEqual([]);
 
     const loaded = await loadModelDir(dir);
     expect(loaded.meta.tokenizer?.vocab).toEqual(tok.vocab);

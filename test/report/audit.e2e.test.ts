@@ -173,6 +173,13 @@ describe('audit on a charlm trained without DP, canaries inserted up to 16 times
     const v = await runCli(['audit-log', 'verify', '--audit-log', log, '--json']);
     expect(v.code).toBe(0);
     expect(JSON.parse(v.stdout).entries).toBeGreaterThanOrEqual(2);
+    // The attestation signs the log head that includes the audit's own entry.
+    const auditEntry = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.command === 'audit');
+    const predicate = JSON.parse(Buffer.from(JSON.parse(readFileSync(out.attestation, 'utf8')).payload, 'base64').toString('utf8')).predicate;
+    expect(predicate.auditLogCheckpoint).toEqual({ seq: auditEntry.seq, headHash: { sha256: auditEntry.hash } });
+    const anchored = await runCli(['audit-log', 'verify', '--audit-log', log, '--attestation', out.attestation, '--key', join(keys, 'memaudit.pub'), '--json']);
+    expect(anchored.code, anchored.stderr).toBe(0);
+    expect(JSON.parse(anchored.stdout).anchors).toMatchObject({ ok: true, anchoredSeqs: [auditEntry.seq] });
   });
 });
 

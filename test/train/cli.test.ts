@@ -48,7 +48,7 @@ describe('memaudit train', () => {
   it('exits 2 with one line for bad flags and inputs, writing nothing', async () => {
     const out = join(dir, 'never');
     const cases: [string[], RegExp][] = [
-      [['--data', join(dir, 'notes.jsonl'), '--clip-norm', 'abc'], /--clip-norm must be a number > 0, got "abc"/],
+      [['--data', join(dir, 'notes.jsonl'), '--clip-norm', 'abc'], /--clip-norm must be a number > 0 <= 10000, got "abc"/],
       [['--data', join(dir, 'missing.jsonl')], /missing\.jsonl/],
       [['--data', join(dir, 'rows.csv'), '--model', 'mlp'], /--model mlp needs --label-column/],
       [['--data', join(dir, 'notes.jsonl'), '--text-field', 'note', '--dp'], /--dp needs --noise-multiplier S or --target-epsilon E/],
