@@ -59,9 +59,9 @@ function measure(name: string, model: tf.LayersModel, set: ExampleSet, o: { pair
     optimizer: tf.train.adam(1e-3),
     dp: { clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: BATCH, noise: csprngGaussian() }, // as `memaudit train --dp` runs (no --seed)
   };
-  // The same DP step with 1000 self-audit canaries (q as for N = 10 batches of records plus the canaries).
-  const audit = new AuditCanaries({ count: 1000, samplingRate: BATCH / (10 * BATCH + 1000), noiseMultiplier: 1, bits: new Rng('bench/bits'), sampling: new Rng('bench/sampling') });
-  const audited: StepContext = { ...dp, dp: { ...dp.dp!, audit } };
+  // The same DP step with 1000 self-audit canaries (q as for N = 10 batches of records), noised from their own CSPRNG stream.
+  const canaries = new AuditCanaries({ count: 1000, samplingRate: 0.1, noiseMultiplier: 1, bits: new Rng('bench/bits'), sampling: new Rng('bench/sampling') });
+  const audited: StepContext = { ...dp, dp: { ...dp.dp!, audit: { canaries, noise: csprngGaussian() } } };
   for (let k = 0; k < o.warmUp; k++) {
     trainStep(plain, all, k);
     trainStep(dp, all, k);
@@ -102,6 +102,7 @@ function measure(name: string, model: tf.LayersModel, set: ExampleSet, o: { pair
   plain.optimizer.dispose();
   dp.optimizer.dispose();
   dp.dp!.noise.close?.();
+  audited.dp!.audit!.noise.close?.();
   const ratio = median(dpOverPlain);
   const naive = median(naiveOverDp);
   const auditStep = median(auditedOverDp);

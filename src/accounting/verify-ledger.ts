@@ -135,17 +135,19 @@ function checkAgainstConfig(ledger: PrivacyLedgerFile, claim: TrainingRecordClai
     return;
   }
   c.equal('dp', ledger.dp, config.dp);
-  // Self-audit canaries count like records (docs/SCIENCE.md, "White-box self-audit").
+  // Self-audit canaries are privacy units like records but ride along: q and the steps come from
+  // the real records (docs/SCIENCE.md, "White-box self-audit").
   const auditCanaries = selfAuditCanaries(config);
-  const records = claim.records + auditCanaries;
-  c.equal('datasetSize', ledger.datasetSize, records);
+  const records = claim.records;
+  const privacyUnits = records + auditCanaries;
+  c.equal('datasetSize', ledger.datasetSize, privacyUnits);
   c.equal('selfAudit.canaries', ledger.selfAudit?.canaries ?? 0, auditCanaries);
   c.equal('noiseSource', ledger.noiseSource, claim.seed === null ? 'csprng' : 'seeded');
   const accountant = config.accountant === 'pld' ? 'pld' : 'rdp';
   c.equal('accountant', ledger.accountant, config.accountant);
   const clipNorm = numberIn(config, 'clipNorm');
   c.equal('clipNorm', ledger.clipNorm, clipNorm);
-  const delta = numberIn(config, 'delta') ?? defaultDelta(records);
+  const delta = numberIn(config, 'delta') ?? defaultDelta(privacyUnits);
   c.equal('delta', ledger.delta, delta);
   const batchSize = numberIn(config, 'batchSize');
   const epochs = numberIn(config, 'epochs');
@@ -157,7 +159,7 @@ function checkAgainstConfig(ledger: PrivacyLedgerFile, claim: TrainingRecordClai
   const planned = stepsFor(records, batchSize, epochs);
   const sigma = expectedNoiseMultiplier(config, q, planned, delta, accountant);
   c.near('samplingRate', ledger.samplingRate, q);
-  c.near('expectedBatchSize', ledger.expectedBatchSize, batchSize);
+  c.near('expectedBatchSize', ledger.expectedBatchSize, q * privacyUnits);
   if (sigma === null) c.add('noiseMultiplier', show(ledger.noiseMultiplier), 'a --noise-multiplier or a reachable --target-epsilon in memaudit.json');
   else c.near('noiseMultiplier', ledger.noiseMultiplier, sigma);
   ledger.segments.forEach((s, i) => {

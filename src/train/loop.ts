@@ -151,10 +151,13 @@ export async function trainModel(config: TrainConfig, records: TrainingRecords, 
   const rng = config.seed === undefined ? Rng.unseeded() : new Rng(config.seed);
   const { model, set, meta } = await prepare(config, records, rng.fork('init'));
   const engine = new ClippingEngine(model, config.model); // refuses unsupported layers before any step
-  // Self-audit canaries count like records (docs/SCIENCE.md, "White-box self-audit"): in the
-  // sampling rate, the steps of an epoch, the default delta and the ledger's dataset size.
+  // Self-audit canaries are privacy units like records (docs/SCIENCE.md, "White-box self-audit"):
+  // each is Poisson-sampled at the records' rate q and counted in the ledger's dataset size and the
+  // default delta. They ride along: q, the steps and the normalizer qN come from the real records,
+  // so the real parameters' updates are distributed exactly as in a run without the audit.
   const auditCount = config.dp ? (config.selfAudit?.canaries ?? 0) : 0;
-  const N = set.size + auditCount;
+  const N = set.size;
+  const privacyUnits = N + auditCount;
   const B = config.batchSize;
   const q = samplingRateFor(N, B);
   const plannedSteps = stepsFor(N, B, config.epochs);
@@ -168,15 +171,20 @@ export async function trainModel(config: TrainConfig, records: TrainingRecords, 
   let ledger: PrivacyLedger | undefined;
   let noise: GaussianSource | undefined;
   let canaries: AuditCanaries | undefined;
+  let auditNoise: GaussianSource | undefined;
   if (config.dp) {
-    delta = config.delta ?? defaultDelta(N);
-    if (delta >= 1 / N) throw new UsageError(`--delta ${delta} must be below 1/N = ${1 / N} (N = ${N} records), else epsilon means little`);
+    delta = config.delta ?? defaultDelta(privacyUnits);
+    if (delta >= 1 / privacyUnits) throw new UsageError(`--delta ${delta} must be below 1/N = ${1 / privacyUnits} (N = ${privacyUnits} records), else epsilon means little`);
     sigma =
       config.noiseMultiplier ??
       calibrateNoise({ samplingRate: q, steps: plannedSteps, delta, targetEpsilon: config.targetEpsilon!, accountant: config.accountant }).noiseMultiplier;
     noise = config.seed === undefined ? csprngGaussian() : seededGaussian(rng.fork('dp-noise'));
-    ledger = new PrivacyLedger({ datasetSize: N, delta, clipNorm: config.clipNorm, noiseSource: noise.kind, accountant: config.accountant });
-    if (auditCount > 0) canaries = new AuditCanaries({ count: auditCount, samplingRate: q, noiseMultiplier: sigma, bits: rng.fork('self-audit'), sampling: rng.fork('self-audit-sampling') });
+    ledger = new PrivacyLedger({ datasetSize: privacyUnits, delta, clipNorm: config.clipNorm, noiseSource: noise.kind, accountant: config.accountant });
+    if (auditCount > 0) {
+      canaries = new AuditCanaries({ count: auditCount, samplingRate: q, noiseMultiplier: sigma, bits: rng.fork('self-audit'), sampling: rng.fork('self-audit-sampling') });
+      // The same kind of source, its own stream: the audit adds no draw to the real parameters' noise.
+      auditNoise = config.seed === undefined ? csprngGaussian() : seededGaussian(rng.fork('dp-noise-self-audit'));
+    }
   }
 
   const stepContext: StepContext = {
@@ -184,7 +192,7 @@ export async function trainModel(config: TrainConfig, records: TrainingRecords, 
     set,
     optimizer,
     maxRowsPerChunk: maxRows,
-    dp: ledger ? { clipNorm: config.clipNorm, noiseMultiplier: sigma!, expectedBatchSize: q * N, noise: noise!, audit: canaries } : undefined,
+    dp: ledger ? { clipNorm: config.clipNorm, noiseMultiplier: sigma!, expectedBatchSize: q * N, noise: noise!, ...(canaries ? { audit: { canaries, noise: auditNoise! } } : {}) } : undefined,
   };
   const shuffled = new ShuffledBatches(N, B, sampleRng);
   let steps = 0;
@@ -209,6 +217,7 @@ export async function trainModel(config: TrainConfig, records: TrainingRecords, 
   } finally {
     optimizer.dispose();
     noise?.close?.();
+    auditNoise?.close?.();
   }
   progress.done();
   if (ledger && steps === 0) throw new UsageError('--target-epsilon is too small for even one step at this noise multiplier');
@@ -255,7 +264,7 @@ export interface StepContext {
   optimizer: tf.Optimizer;
   maxRowsPerChunk: number;
   /** DP-SGD when set (with the self-audit's canaries when `audit` is); plain minibatch SGD through the same forward code otherwise. */
-  dp?: { clipNorm: number; noiseMultiplier: number; expectedBatchSize: number; noise: GaussianSource; audit?: AuditCanaries };
+  dp?: { clipNorm: number; noiseMultiplier: number; expectedBatchSize: number; noise: GaussianSource; audit?: { canaries: AuditCanaries; noise: GaussianSource } };
 }
 
 /**
@@ -298,7 +307,10 @@ export function trainStep(ctx: StepContext, indices: readonly number[], seed: nu
     tf.dispose(grads);
     grads = noisy;
     // The self-audit's phantom block: its canaries' clipped sum, noised like every parameter.
-    if (dp.audit) dp.audit.observe(withNoise(dp.audit.clippedSum(dp.clipNorm, 1 / dp.expectedBatchSize), dp.noise, noiseStd), dp.clipNorm / dp.expectedBatchSize);
+    if (dp.audit) {
+      const { canaries, noise } = dp.audit;
+      canaries.observe(withNoise(canaries.clippedSum(dp.clipNorm, 1 / dp.expectedBatchSize), noise, noiseStd), dp.clipNorm / dp.expectedBatchSize);
+    }
   }
   const named = grads;
   ctx.optimizer.applyGradients(Object.fromEntries(engine.params.map((p, k) => [p.variable.name, named[k]!])));

@@ -32,12 +32,19 @@ function trained(o: { sigma?: number; targetEpsilon?: number; steps?: number; ac
 
 const fields = (v: ReturnType<typeof verifyLedger>) => v.mismatches.map((m) => m.field);
 
-/** A self-audited run (`--self-audit M`): the trainer counts the M audit canaries like records. */
+/**
+ * A self-audited run (`--self-audit M`) on N records: the M audit canaries are privacy units in the
+ * ledger's dataset size and default delta, while q and the steps come from the N real records.
+ */
 function selfAudited(m: number): { ledger: PrivacyLedgerFile; claim: TrainingRecordClaim } {
-  const records = N - m;
-  const run = trained({ sigma: 1.1 });
-  run.ledger.selfAudit = { method: 'one-run-whitebox', canaries: m, guesses: 0, correct: 0, epsilonLowerBound: 0, confidence: 0.999, ceiling: 0, claimedEpsilon: 1, refuted: false };
-  return { ledger: run.ledger, claim: { ...run.claim, records, training: { ...run.claim.training, selfAudit: { canaries: m, confidence: 0.999 } } } };
+  const q = samplingRateFor(N, B);
+  const planned = stepsFor(N, B, epochs);
+  const pl = new PrivacyLedger({ datasetSize: N + m, delta: 1e-5, clipNorm: 1, noiseSource: 'seeded', accountant: 'rdp' });
+  for (let i = 0; i < planned; i++) pl.addSteps(q, 1.1);
+  const ledger = JSON.parse(JSON.stringify(pl.toJSON())) as PrivacyLedgerFile;
+  ledger.selfAudit = { method: 'one-run-whitebox', canaries: m, guesses: 0, correct: 0, epsilonLowerBound: 0, confidence: 0.999, ceiling: 0, claimedEpsilon: 1, refuted: false };
+  const training = { model: 'mlp', dp: true, noiseMultiplier: 1.1, clipNorm: 1, batchSize: B, epochs, learningRate: 0.01, optimizer: 'adam', accountant: 'rdp', steps: planned, plannedSteps: planned, seed: 'seed-1', selfAudit: { canaries: m, confidence: 0.999 } };
+  return { ledger, claim: { records: N, seed: 'seed-1', training } };
 }
 
 describe('verifyLedger', () => {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { initBackend } from '../../src/core/backend.js';
 import { Rng } from '../../src/core/rng.js';
-import { parsePrivacyFile } from '../../src/accounting/index.js';
+import { parsePrivacyFile, verifyLedger } from '../../src/accounting/index.js';
+import { readModelMeta } from '../../src/models/model-dir.js';
 import { trainModel, type TrainConfig, type TrainingRecords } from '../../src/train/index.js';
 import { AuditCanaries, canaryNormOverClip } from '../../src/train/self-audit.js';
 import { runCli, tempDir } from '../helpers/cli.js';
@@ -145,7 +146,7 @@ describe('memaudit train --self-audit', () => {
     return dir;
   }
 
-  it('writes the self-audit to privacy.json and --json, counting the canaries in the dataset size', async () => {
+  it('writes the self-audit to privacy.json and --json, counting the canaries in the dataset size (q and steps from the real records), and the ledger verifies', async () => {
     const dir = csv();
     const out = join(dir, 'model');
     const r = await runCli(['train', '--data', join(dir, 'triage.csv'), '--model', 'mlp', '--label-column', 'admitted', '--hidden', '8', '--dp', '--target-epsilon', '3', '--batch-size', '50', '--epochs', '2', '--self-audit', '200', '--seed', '7', '--out', out, '--json', '--quiet']);
@@ -155,7 +156,11 @@ describe('memaudit train --self-audit', () => {
     const privacy = parsePrivacyFile(JSON.parse(readFileSync(join(out, 'privacy.json'), 'utf8')), 'privacy.json');
     if (!privacy.dp) throw new Error('not DP');
     expect(privacy.datasetSize).toBe(500);
-    expect(privacy.samplingRate).toBeCloseTo(50 / 500, 12);
+    expect(privacy.samplingRate).toBeCloseTo(50 / 300, 12);
+    expect(privacy.expectedBatchSize).toBeCloseTo((50 / 300) * 500, 9);
+    const meta = readModelMeta(out);
+    const verified = verifyLedger(privacy, { records: meta.trainingData.records, seed: meta.seed, training: meta.training });
+    expect(verified.mismatches).toEqual([]);
     expect(privacy.selfAudit).toEqual(json.selfAudit);
     expect(json.selfAudit).toMatchObject({ method: 'one-run-whitebox', canaries: 200, confidence: 0.999, refuted: false, claimedEpsilon: json.epsilon });
     expect(JSON.stringify(privacy.selfAudit)).not.toMatch(/scores|included|bits/);
