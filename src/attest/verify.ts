@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
-import { confinedModelPath, modelFiles } from '../models/model-dir.js';
+import { confinedModelPath, modelFiles } from '../models/model-files.js';
 import { sha256File } from '../core/hash.js';
 import { readJsonFile, type JsonSchema } from '../core/schema.js';
 import { inTotoPayloadType, verifyEnvelope, type DsseEnvelope } from './dsse.js';

@@ -7,21 +7,20 @@
  * on every backend (file:// needs tfjs-node). A directory is written whole into a temporary
  * sibling and renamed into place: a crash never leaves half a model behind.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { removeTemp, tempPathFor } from '../core/atomic.js';
 import { tf } from '../core/backend.js';
 import { InputError, rethrowWriteFailure, UsageError } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
-import { parseJson, validate, type JsonSchema } from '../core/schema.js';
+import { validate, type JsonSchema } from '../core/schema.js';
 import { parsePrivacyFile, type PrivacyFile } from '../accounting/index.js';
 import type { CharTokenizerJson } from './tokenizer.js';
 import type { FeatureSpec } from './features.js';
+import { confinedModelPath, filesRead, META_JSON, MODEL_JSON, PRIVACY_JSON, readJsonOrFail, weightFileNames, WEIGHTS_BIN, type ModelFile, type ReadDigests } from './model-files.js';
 
-export const MODEL_JSON = 'model.json';
-export const WEIGHTS_BIN = 'weights.bin';
-export const META_JSON = 'memaudit.json';
-export const PRIVACY_JSON = 'privacy.json';
+export { confinedModelPath, filesRead, META_JSON, MODEL_JSON, modelFiles, PRIVACY_JSON, weightFileNames, WEIGHTS_BIN, type ModelFile, type ReadDigests } from './model-files.js';
+
 
 export type ModelTask = 'lm' | 'classifier';
 export type ModelArchitecture = 'charlm' | 'mlp' | 'custom';
@@ -144,43 +143,7 @@ export async function serializeModel(model: tf.LayersModel): Promise<{ modelJson
   return { modelJson: JSON.stringify(file), weights: new Uint8Array(data) };
 }
 
-/**
- * A file a model directory names (a weightsManifest path, an attestation subject), resolved so that
- * it cannot leave the directory: no absolute path, no ".." segment, no backslash, and no symlink
- * whose target lies outside. Otherwise what was attested (the directory's files) would not be what
- * was loaded. A file that does not exist resolves to its path (the caller reports it missing).
- */
-export function confinedModelPath(dir: string, name: string, where: string): string {
-  const refuse = (why: string) => new InputError(`${where}: file "${name}" ${why}; a model's files must lie inside its directory`);
-  if (typeof name !== 'string' || name === '' || name.includes('\0')) throw refuse('is not a file name');
-  if (isAbsolute(name) || /^[A-Za-z]:/.test(name) || name.includes('\\')) throw refuse('is an absolute or Windows path');
-  if (name.split('/').includes('..')) throw refuse('climbs out with ".."');
-  const path = join(dir, name);
-  if (!existsSync(path)) return path;
-  const root = realpathSync(dir);
-  const real = relative(root, realpathSync(path));
-  if (real === '' || real.startsWith('..') || isAbsolute(real)) throw refuse('is a symlink leading outside the model directory');
-  return path;
-}
 
-/** The weight files a model.json names, in manifest order (each confined to the model directory). */
-export function weightFileNames(modelJsonPath: string, json: { weightsManifest?: unknown }): string[] {
-  const manifest = json.weightsManifest ?? [];
-  if (!Array.isArray(manifest)) throw new InputError(`${modelJsonPath}: weightsManifest is not a list`);
-  const names: string[] = [];
-  for (const group of manifest as { paths?: unknown }[]) {
-    const paths = group?.paths ?? [];
-    if (!Array.isArray(paths)) throw new InputError(`${modelJsonPath}: a weightsManifest entry's paths is not a list`);
-    for (const name of paths) {
-      confinedModelPath(dirname(modelJsonPath), name as string, modelJsonPath);
-      names.push(name as string);
-    }
-  }
-  return names;
-}
-
-/** File name -> sha256 of the bytes a loader read: the subjects of what was loaded, not of a second read. */
-export type ReadDigests = Map<string, string>;
 
 /** The manifest's weight files read and joined in order, with their specs (tfjs converters write any number of shards). */
 export function readWeightShards(modelJsonPath: string, json: { weightsManifest?: unknown }, digests?: ReadDigests): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
@@ -226,20 +189,6 @@ export async function loadLayersModelFile(modelJsonPath: string, digests?: ReadD
   }
 }
 
-/** A JSON file of a model directory (confined to it), its digest recorded under its base name when asked. */
-function readJsonOrFail(path: string, digests?: ReadDigests): unknown {
-  const name = basename(path);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(confinedModelPath(dirname(path), name, path));
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? `${path}: file not found` : `${path}: cannot read (${code})`);
-  }
-  digests?.set(name, sha256Hex(bytes));
-  return parseJson(bytes.toString('utf8'), path);
-}
 
 // Temporary directories of saves in progress, removed if the process exits mid-save.
 const pendingDirs = new Set<string>();
@@ -322,10 +271,6 @@ export function readPrivacyRecord(dir: string, digests?: ReadDigests): PrivacyRe
   return parsePrivacyFile(readJsonOrFail(path, digests), path);
 }
 
-/** The recorded digests as sorted subjects. */
-export function filesRead(digests: ReadDigests): ModelFile[] {
-  return [...digests].map(([name, sha256]) => ({ name, sha256 })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
 
 export async function loadModelDir(dir: string): Promise<LoadedModelDir> {
   const digests: ReadDigests = new Map();
@@ -352,25 +297,3 @@ function checkMetaAgainstModel(model: tf.LayersModel, meta: ModelMeta, dir: stri
   }
 }
 
-export interface ModelFile {
-  name: string;
-  sha256: string;
-}
-
-/**
- * Every file the loader reads from a model directory, with its sha256, sorted by name: model.json,
- * the weight files its manifest names, memaudit.json and privacy.json when present. These are the
- * attestation's subjects, so what is attested is exactly what is loaded.
- */
-export function modelFiles(dir: string): ModelFile[] {
-  const modelJson = join(dir, MODEL_JSON);
-  if (!existsSync(modelJson)) throw new InputError(`${dir}: not a model directory (${MODEL_JSON} not found)`);
-  const json = readJsonOrFail(modelJson);
-  if (!json || typeof json !== 'object') throw new InputError(`${modelJson}: not a tfjs model.json`);
-  const names = new Set([MODEL_JSON, ...weightFileNames(modelJson, json), ...[META_JSON, PRIVACY_JSON].filter((n) => existsSync(join(dir, n)))]);
-  return [...names].sort().map((name) => {
-    const path = confinedModelPath(dir, name, modelJson);
-    if (!existsSync(path)) throw new InputError(`${modelJson}: weight file "${name}" not found beside it`);
-    return { name, sha256: sha256Hex(readFileSync(path)) };
-  });
-}
