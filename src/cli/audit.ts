@@ -10,11 +10,12 @@ import { loadSigningKey, signingKeyEnv } from '../attest/keys.js';
 import { UsageError } from '../core/errors.js';
 import { openTargetOptionsFromArgs, targetOptions, type TargetArgs } from '../targets/options.js';
 import { auditLogOptions, auditLogPath, type AuditLogArgs } from './audit-log.js';
+import { applyQueueArgs, queueOptions, type QueueArgs } from './queue-options.js';
 import { progressFor, runCommand, type GlobalArgs } from './context.js';
 import { emit } from './output.js';
 import { renderTable } from '../core/format.js';
 
-interface AuditArgs extends GlobalArgs, TargetArgs, AuditLogArgs {
+interface AuditArgs extends GlobalArgs, TargetArgs, AuditLogArgs, QueueArgs {
   manifest: string;
   policy?: string;
   out: string;
@@ -43,14 +44,14 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
   command: 'audit',
   describe: 'Run the required probes, decide PHI / NOT_PHI / INCONCLUSIVE, write the report and the attestation',
   builder: (y) =>
-    auditLogOptions(
+    queueOptions(auditLogOptions(
       targetOptions(y)
         .option('manifest', { type: 'string', demandOption: true, describe: 'Insertion manifest written by `canary insert`' })
         .option('policy', { type: 'string', describe: 'Policy file [default: the documented default policy]' })
         .option('out', { type: 'string', demandOption: true, describe: 'Run directory for report.json, report.md, report.html, attestation.dsse.json' })
         .option('sign-key', { type: 'string', describe: `Private key to sign the attestation (PKCS#8 PEM) [default: $${signingKeyEnv}]` })
         .option('probe-option', { type: 'string', array: true, describe: 'A probe option, PROBE.OPTION=VALUE (repeatable), e.g. extraction.beam-width=8' }),
-    ) as unknown as Argv<AuditArgs>,
+    )) as unknown as Argv<AuditArgs>,
   handler: (args) =>
     runCommand('audit', async () => {
       // The audit runner loads TensorFlow.js and every probe: only when an audit really runs.
@@ -60,6 +61,7 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
         import('../report/document.js'),
       ]);
       const probeOptions = parseProbeOptions(args.probeOption);
+      await applyQueueArgs(args);
       const signingKey = loadSigningKey(args.signKey);
       if (signingKey?.warning) process.stderr.write(`memaudit audit: warning: ${signingKey.warning}\n`);
       const run = await runAudit({

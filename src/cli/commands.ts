@@ -19,6 +19,7 @@ import { attestCommand } from './attest.js';
 import { auditLogCommand } from './audit-log.js';
 import { trainCommand } from './train.js';
 import { demoCommand } from './demo.js';
+import { workerCommand } from './worker.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyCommand = CommandModule<GlobalArgs, any>;
@@ -56,6 +57,7 @@ export const commands: (AnyCommand | LazyCommand)[] = [
   auditLogCommand,
   trainCommand,
   demoCommand,
+  workerCommand,
 ];
 
 export function isLazy(c: AnyCommand | LazyCommand): c is LazyCommand {
