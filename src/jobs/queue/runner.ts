@@ -14,7 +14,7 @@ import { resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import { ExitCode, InconclusiveError, InputError, UsageError } from '../../core/errors.js';
 import { JobCache, jobKey } from '../cache.js';
-import type { JobOutcome, JobRunner, JobSpec } from '../types.js';
+import type { JobOutcome, JobRunner, JobSpec, Json } from '../types.js';
 import { connectQueue, QUEUE_NAME, redactQueueUrl } from './connection.js';
 import { decodeFailure, type QueuedJob, type QueuedResult } from './protocol.js';
 
@@ -32,6 +32,18 @@ export interface QueueRunnerOptions {
 
 /** Finished-job records kept in Redis for a day (the results themselves live in the store). */
 const KEEP = { age: 24 * 3600 };
+
+/**
+ * The spec with every `path` made absolute: workers do not share the submitter's working
+ * directory. Paths are not part of the job key (cache.ts), so the key is unchanged.
+ */
+function withAbsolutePaths(value: Json): Json {
+  if (Array.isArray(value)) return value.map(withAbsolutePaths);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'path' && typeof v === 'string' ? resolve(v) : withAbsolutePaths(v)]));
+  }
+  return value;
+}
 
 function failureError(label: string, reason: string | undefined): Error {
   const { exitCode, line } = decodeFailure(reason);
@@ -66,7 +78,7 @@ export class QueueRunner implements JobRunner {
       if (outcomes.has(key) || pending.has(key)) return;
       const hit = this.cache.lookup(key);
       if (hit) finish({ key, dir: this.cache.dirFor(key), cached: true, ms: 0, result: hit.result });
-      else pending.set(key, spec);
+      else pending.set(key, withAbsolutePaths(spec as unknown as Json) as unknown as JobSpec);
     });
     if (pending.size > 0) await this.await(pending, finish);
     return keys.map((key) => outcomes.get(key)!);
