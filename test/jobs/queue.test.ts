@@ -15,9 +15,9 @@ import { QueueRunner } from '../../src/jobs/queue/runner.js';
 
 describe('queue addresses and job data (no Redis needed)', () => {
   it('never shows a password, and refuses what is not a redis URL with exit 2', () => {
-    expect(redactQueueUrl('rediss://memaudit:hunter2@redis.internal:6380/1')).toBe('rediss://memaudit:***@redis.internal:6380/1');
+    expect(redactQueueUrl('rediss://memaudit:hunter2@redis.internal:6380/1')).toBe('rediss://redis.internal:6380/1');
+    expect(redactQueueUrl('redis://u:hun/ter2@h:1')).not.toContain('ter2');
     expect(redactQueueUrl('redis://:hunter2@h')).not.toContain('hunter2');
-    expect(redactQueueUrl('not a url hunter2')).not.toContain('hunter2');
     expect(redisOptionsFor('rediss://u:p%40ss@h:6380/2')).toMatchObject({ host: 'h', port: 6380, username: 'u', password: 'p@ss', db: 2, tls: {} });
     for (const bad of ['http://h:6379', 'redis://u:hunter2@h:1/x', 'hunter2']) {
       let error: unknown;
@@ -28,6 +28,19 @@ describe('queue addresses and job data (no Redis needed)', () => {
       }
       expect((error as { exitCode: number }).exitCode, bad).toBe(2);
       expect((error as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  it('memaudit worker: bad flags are one line, exit 2, without the password of the queue URL', async () => {
+    for (const args of [
+      ['worker', '--queue', 'redis://u:hunter2@127.0.0.1:1', '--concurrency', '0'],
+      ['worker', '--queue', 'http://u:hunter2@127.0.0.1:1'],
+      ['worker'],
+    ]) {
+      const r = await runCli(args, { env: { MEMAUDIT_QUEUE: '' } });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).not.toContain('hunter2');
     }
   });
 
@@ -221,7 +234,7 @@ describe.skipIf(!redisServerPath)(`LiRA shadow models through a BullMQ queue${re
     expect(down.code).toBe(2);
     expect(Date.now() - t0).toBeLessThan(60_000);
     expect(down.stderr.trim().split('\n')).toHaveLength(1);
-    expect(down.stderr).toMatch(/queue redis:\/\/memaudit:\*\*\*@127\.0\.0\.1:\d+: Redis unreachable for 2 s \(--queue-timeout\)/);
+    expect(down.stderr).toMatch(/queue redis:\/\/127\.0\.0\.1:\d+: Redis unreachable for 2 s \(--queue-timeout\)/);
     expect(down.stderr).not.toContain('hunter2');
     expect(existsSync(join(dir, 'down.json'))).toBe(false);
   }, 180_000);

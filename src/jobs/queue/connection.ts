@@ -1,23 +1,18 @@
 /**
  * The queue's address: a `redis://` or `rediss://` (TLS) URL, optionally with Redis AUTH
- * (`rediss://user:password@host:6380/0`). The password is a secret: every message names the queue
+ * (`rediss://user:password@host:6380/0`). The credentials are secret: every message names the queue
  * by `redactQueueUrl`, never by the URL as given.
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import { UsageError } from '../../core/errors.js';
+import { redactTarget } from '../../targets/redact.js';
 
 /** The BullMQ queue every memaudit submitter and worker shares. */
 export const QUEUE_NAME = 'memaudit-jobs';
 
-/** The URL with its password (if any) replaced by `***`; a string that is no URL is not echoed. */
+/** The URL as shown in messages: no user:password (a garbled URL hides everything up to its last "@"). */
 export function redactQueueUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return '(the queue URL, not shown: it is not a valid URL)';
-  }
+  return redactTarget(url);
 }
 
 /** ioredis options for a queue URL; a malformed URL is a usage error (exit 2) naming the redacted URL. */
@@ -26,7 +21,8 @@ export function redisOptionsFor(url: string): RedisOptions {
   try {
     parsed = new URL(url);
   } catch {
-    throw new UsageError(`--queue must be a redis://HOST:PORT or rediss://USER:PASSWORD@HOST:PORT URL, got ${redactQueueUrl(url)}`);
+    // Not echoed: a value that is no URL may be a misplaced password.
+    throw new UsageError('--queue must be a redis://HOST:PORT or rediss://USER:PASSWORD@HOST:PORT URL (the value given is not a URL)');
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new UsageError(`--queue must be a redis:// or rediss:// URL, got ${redactQueueUrl(url)}`);
