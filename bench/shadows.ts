@@ -24,7 +24,7 @@ import type { BenchSuite } from './suite.js';
 const SHADOWS = 8;
 const ROUNDS = 2;
 
-function notes(rng: Rng, count: number): string {
+export function notes(rng: Rng, count: number): string {
   const words = ['patient', 'seen', 'today', 'follow', 'up', 'stable', 'no', 'new', 'complaints', 'bp', 'normal', 'plan', 'continue', 'meds', 'mrn'];
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
