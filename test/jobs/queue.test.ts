@@ -71,7 +71,8 @@ describe('queue addresses and job data (no Redis needed)', () => {
 interface TestWorker {
   child: ChildProcess;
   log: () => string;
-  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpExecArray>;
+  /** The first match of `pattern` in the log from character `from` on. */
+  waitFor: (pattern: RegExp, from?: number) => Promise<RegExpExecArray>;
   stop: () => Promise<number | null>;
 }
 
@@ -79,11 +80,11 @@ function startWorker(url: string, extra: string[] = []): TestWorker {
   const child = spawn(process.execPath, [cliPath, 'worker', '--queue', url, '--stalled-interval', '1000', '--backend', 'wasm', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  const waitFor = (pattern: RegExp, timeoutMs = 60_000) =>
+  const waitFor = (pattern: RegExp, from = 0, timeoutMs = 60_000) =>
     new Promise<RegExpExecArray>((resolve, reject) => {
       const started = Date.now();
       const look = () => {
-        const m = pattern.exec(log);
+        const m = pattern.exec(log.slice(from));
         if (m) resolve(m);
         else if (Date.now() - started > timeoutMs || child.exitCode !== null) reject(new Error(`worker log never matched ${pattern}: ${log}`));
         else setTimeout(look, 50);
@@ -214,6 +215,21 @@ describe.skipIf(!redisServerPath)(`LiRA shadow models through a BullMQ queue${re
     expect(survivor.log()).toMatch(/malformed job/);
     const rerun = await viaQueue('after.json', 'store', ['--json']);
     expect(rerun.code, rerun.stderr).toBe(0);
+  }, 180_000);
+
+  it('a worker stopped with SIGTERM mid-job finishes that job, then exits 0', async () => {
+    const alive = workers.find((w) => w.child.exitCode === null && w.child.signalCode === null)!;
+    const before = alive.log().length;
+    const running = viaQueue('sigterm.json', 'store-sigterm');
+    const started = await alive.waitFor(/job train-shadow ([0-9a-f]{12}): started/, before);
+    const exited = alive.stop();
+    const fresh = startWorker(redis.url);
+    workers.push(fresh);
+    expect(await exited).toBe(0);
+    expect(alive.log()).toMatch(new RegExp(`job train-shadow ${started[1]}: done in`));
+    const run = await running;
+    expect(run.code, run.stderr).toBe(0);
+    expect(figures(join(dir, 'sigterm.json'))).toEqual(figures(join(dir, 'local.json')));
   }, 180_000);
 
   it('waits for a restarted Redis and resumes; gives up after --queue-timeout with one line, exit 2, no password shown', async () => {
