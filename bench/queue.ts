@@ -21,7 +21,7 @@ import { candidatesFromFiles } from '../probes/membership/candidates.js';
 import { shadowJobs } from '../probes/membership/shadows.js';
 import { demoPlan } from '../src/demo/plan.js';
 import { noRedisReason, redisServerPath, startRedis } from '../test/helpers/redis.js';
-import { notes } from './shadows.js';
+import { availableParallelism, notes } from './shadows.js';
 import type { BenchRow, BenchSuite } from './suite.js';
 
 const SHADOWS = 8;
@@ -81,7 +81,9 @@ export const queueSuite: BenchSuite = {
       for (let r = 0; r < ROUNDS; r++) for (const setting of ['local', 1, 2] as const) total[setting] += (await time(setting)) / ROUNDS;
       const speedup = total[1] / total[2];
       const overhead = (total[1] - total.local) / total.local;
+      const control = await availableParallelism();
       return [
+        { area: 'queue', figure: 'control: CPU parallelism available (pure-JS loop, 2 threads vs 1)', value: control, unit: 'x' },
         { area: 'queue', figure: `${SHADOWS} shadow models (demo no-DP config), local pool, 1 worker thread`, value: total.local / 1000, unit: 's' },
         { area: 'queue', figure: `${SHADOWS} shadow models through the queue, 1 worker process`, value: total[1] / 1000, unit: 's' },
         { area: 'queue', figure: `${SHADOWS} shadow models through the queue, 2 worker processes`, value: total[2] / 1000, unit: 's' },

@@ -114,7 +114,7 @@ export class QueueRunner implements JobRunner {
       for (;;) {
         for (const [key, spec] of [...pending]) await this.check(queue, call, key, spec, queuedHere, finish);
         if (pending.size === 0) return;
-        await new Promise((r) => setTimeout(r, this.options.pollMs ?? 250));
+        await new Promise((r) => setTimeout(r, this.options.pollMs ?? 100));
       }
     } finally {
       // A dead Redis would make close() wait for the reconnect: drop the connection instead.
