@@ -44,6 +44,19 @@ describe('queue addresses and job data (no Redis needed)', () => {
     }
   });
 
+  it('memaudit worker: with Redis unreachable, /health says 503 and SIGTERM still stops it (exit 0)', async () => {
+    const [deadPort, healthPort] = [await freePort(), await freePort()];
+    const worker = startWorker(`redis://u:hunter2@127.0.0.1:${deadPort}`, ['--health-port', String(healthPort), '--health-host', '127.0.0.1']);
+    await worker.waitFor(/ECONNREFUSED.*\(retrying\)/);
+    const health = await fetch(`http://127.0.0.1:${healthPort}/health`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({ status: 'unavailable' });
+    const t0 = Date.now();
+    expect(await worker.stop()).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(worker.log()).not.toContain('hunter2');
+  }, 60_000);
+
   it('accepts only a well-formed job whose key and id are the content key of its spec; failures keep their exit code', () => {
     const spec: JobSpec = { version: 1, kind: 'train-shadow', seed: 's', payload: { a: 1 } };
     const key = jobKey(spec);

@@ -100,8 +100,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   return {
     healthUrl,
     async stop(force = false) {
-      await worker.close(force);
-      redis.disconnect();
+      if (redis.status !== 'ready') {
+        // No Redis: nothing can be handed back or marked done, and close() would wait for a reconnect.
+        redis.disconnect();
+        await Promise.race([worker.close(true), new Promise((r) => setTimeout(r, 2000).unref())]);
+      } else {
+        await worker.close(force);
+        redis.disconnect();
+      }
       if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
     },
   };
