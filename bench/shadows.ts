@@ -24,7 +24,7 @@ import type { BenchSuite } from './suite.js';
 const SHADOWS = 8;
 const ROUNDS = 2;
 
-function notes(rng: Rng, count: number): string {
+export function notes(rng: Rng, count: number): string {
   const words = ['patient', 'seen', 'today', 'follow', 'up', 'stable', 'no', 'new', 'complaints', 'bp', 'normal', 'plan', 'continue', 'meds', 'mrn'];
   const lines: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -38,7 +38,7 @@ function notes(rng: Rng, count: number): string {
  * Control: how much parallelism the machine gives right now. The same pure-JS loop on 1 and on 2
  * threads at once; the ratio of throughputs is the ceiling any worker pool can reach here.
  */
-async function availableParallelism(): Promise<number> {
+export async function availableParallelism(): Promise<number> {
   const loop = `let x = 0; for (let i = 0; i < 1.5e8; i++) x += Math.sqrt(i ^ (x & 1023)); require('node:worker_threads').parentPort.postMessage(x);`;
   const run = (threads: number) =>
     Promise.all(

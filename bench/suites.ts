@@ -6,6 +6,7 @@ import { exposureSuite } from './exposure.js';
 import { trainerSuite } from './trainer.js';
 import { shadowsSuite } from './shadows.js';
 import { insertSuite } from './insert.js';
+import { queueSuite } from './queue.js';
 
 export const suites: BenchSuite[] = [
   accountingSuite,
@@ -14,4 +15,5 @@ export const suites: BenchSuite[] = [
   trainerSuite,
   shadowsSuite,
   insertSuite,
+  queueSuite,
 ];

@@ -1,7 +1,7 @@
 /**
  * Shadow models for LiRA, as jobs: K models, each trained by the trainer on the base data (if
  * any) plus the candidates assigned IN to it (each candidate IN exactly K/2 shadows, see
- * lira.ts), run by the local worker pool and cached by job key, then scored like the target.
+ * lira.ts), run by the job runner (the local worker pool, or the queue) and cached by job key, then scored like the target.
  *
  * Jobs reference candidates by manifest canary id or by file digest and record index, never by
  * content, so job specs and the cache hold no training records.
@@ -13,7 +13,7 @@
 import { sha256Json } from '../../src/core/hash.js';
 import { Rng } from '../../src/core/rng.js';
 import type { BackendPreference } from '../../src/core/backend.js';
-import { runJobs, type JobOutcome, type JobSpec, type Json } from '../../src/jobs/index.js';
+import { createJobRunner, type JobOutcome, type JobSpec, type Json } from '../../src/jobs/index.js';
 import { SHADOW_MODEL_DIR, type ShadowSource, type TrainShadowPayload } from '../../src/jobs/train-shadow.js';
 import { openTarget } from '../../src/targets/index.js';
 import type { CandidateSet } from './candidates.js';
@@ -99,12 +99,13 @@ export function shadowJobs(set: CandidateSet, plan: ShadowPlan): { specs: JobSpe
 /** Trains (or finds in the cache) the K shadow models. */
 export async function trainShadows(set: CandidateSet, plan: ShadowPlan): Promise<ShadowRun> {
   const { specs, inMask, seed } = shadowJobs(set, plan);
-  const outcomes = await runJobs(specs, {
+  const runner = await createJobRunner({
     workers: plan.workers,
     cacheDir: plan.cacheDir,
     backend: plan.backend,
     onProgress: (p) => plan.onProgress?.(p.done, p.total, p.outcome.cached),
   });
+  const outcomes = await runner.run(specs);
   return { inMask, outcomes, seed };
 }
 

@@ -10,12 +10,13 @@ import { loadPublicKey, loadSigningKey, signingKeyEnv } from '../attest/keys.js'
 import { UsageError } from '../core/errors.js';
 import { openTargetOptionsFromArgs, targetOptions, type TargetArgs } from '../targets/options.js';
 import { auditLogOptions, auditLogPath, type AuditLogArgs } from './audit-log.js';
+import { applyQueueArgs, queueOptions, type QueueArgs } from './queue-options.js';
 import { progressFor, runCommand, type GlobalArgs } from './context.js';
 import { emit } from './output.js';
 import { lastValue } from './canary.js';
 import { renderTable } from '../core/format.js';
 
-interface AuditArgs extends GlobalArgs, TargetArgs, AuditLogArgs {
+interface AuditArgs extends GlobalArgs, TargetArgs, AuditLogArgs, QueueArgs {
   manifest: string;
   policy?: string;
   out: string;
@@ -47,7 +48,7 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
   command: 'audit',
   describe: 'Run the required probes, decide PHI / NOT_PHI / INCONCLUSIVE, write the report and the attestation',
   builder: (y) =>
-    auditLogOptions(
+    queueOptions(auditLogOptions(
       targetOptions(y)
         .option('manifest', { type: 'string', demandOption: true, describe: 'Insertion manifest written by `canary insert`' })
         .option('policy', { type: 'string', describe: 'Policy file [default: the documented default policy]' })
@@ -65,7 +66,7 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
           describe: "Training data, if moved since canary insert: the manifest's roles are checked in it and membership samples its real records [default: the manifest's output, sha256 checked]",
         })
         .option('holdout', { type: 'string', describe: "Holdout file, if moved since canary insert (default: the manifest's holdout, sha256 checked)" }),
-    ) as unknown as Argv<AuditArgs>,
+    )) as unknown as Argv<AuditArgs>,
   handler: (args) =>
     runCommand('audit', async () => {
       // The audit runner loads TensorFlow.js and every probe: only when an audit really runs.
@@ -76,6 +77,7 @@ export const auditCommand: CommandModule<GlobalArgs, AuditArgs> = {
       ]);
       const probeOptions = parseProbeOptions(args.probeOption);
       for (const key of ['data', 'holdout'] as const) if (args[key] !== undefined) (probeOptions.membership ??= {})[key] ??= args[key];
+      await applyQueueArgs(args);
       const signingKey = loadSigningKey(args.signKey);
       if (signingKey?.warning) process.stderr.write(`memaudit audit: warning: ${signingKey.warning}\n`);
       const run = await runAudit({

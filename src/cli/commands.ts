@@ -20,6 +20,7 @@ import { auditLogCommand } from './audit-log.js';
 import { trainCommand } from './train.js';
 import { demoCommand } from './demo.js';
 import { planCommand } from './plan.js';
+import { workerCommand } from './worker.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyCommand = CommandModule<GlobalArgs, any>;
@@ -58,6 +59,7 @@ export const commands: (AnyCommand | LazyCommand)[] = [
   trainCommand,
   demoCommand,
   planCommand,
+  workerCommand,
 ];
 
 export function isLazy(c: AnyCommand | LazyCommand): c is LazyCommand {

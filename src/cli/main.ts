@@ -6,6 +6,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
+import { redactTarget } from '../targets/redact.js';
 import { resolveCommands, type AnyCommand } from './commands.js';
 import { globalOptions, type GlobalArgs } from './context.js';
 import { probeOptionsHint } from './probe.js';
@@ -39,7 +40,8 @@ export function buildCli(argv: string[], commands: AnyCommand[]) {
     .fail((message, error) => {
       // One line, exit 2: yargs' message for bad usage, or the UsageError a coerce function threw.
       const line = (error?.message ?? message ?? 'bad usage').split('\n')[0];
-      const command = argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
+      // The words may be flag values (`worker --queue redis://user:password@host`): never echo credentials.
+      const command = redactTarget(argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' '));
       process.stderr.write(`memaudit${command ? ' ' + command : ''}: ${line}${probeOptionsHint(argv, line)} (see --help)\n`);
       process.exitCode = ExitCode.usage;
       throw new CliUsageFailure();

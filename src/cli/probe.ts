@@ -14,8 +14,9 @@ import { targetOptions, openTargetOptionsFromArgs, type TargetArgs } from '../ta
 import { runCommand, progressFor, type GlobalArgs } from './context.js';
 import { emit } from './output.js';
 import { auditLogOptions, recordProbeRun, type AuditLogArgs } from './audit-log.js';
+import { applyQueueArgs, queueOptions, type QueueArgs } from './queue-options.js';
 
-interface ProbeArgs extends GlobalArgs, TargetArgs, AuditLogArgs {
+interface ProbeArgs extends GlobalArgs, TargetArgs, AuditLogArgs, QueueArgs {
   manifest: string;
   out: string;
   [key: string]: unknown;
@@ -48,7 +49,7 @@ function probeSubcommand(spec: ProbeSpec): CommandModule<GlobalArgs, ProbeArgs> 
     command: spec.name,
     describe: spec.describe,
     builder: (y) => {
-      let b = auditLogOptions(targetOptions(y))
+      let b = queueOptions(auditLogOptions(targetOptions(y)))
         .option('manifest', { type: 'string', demandOption: true, describe: 'Insertion manifest written by `canary insert`' })
         .option('out', { type: 'string', demandOption: true, describe: 'Where to write the JSON result' });
       for (const option of spec.options) b = addProbeOption(b, option);
@@ -64,6 +65,7 @@ function probeSubcommand(spec: ProbeSpec): CommandModule<GlobalArgs, ProbeArgs> 
             throw new UsageError(`--${kebab(option.name)} and --out name the same file (${args.out})`);
           }
         }
+        await applyQueueArgs(args);
         const [{ findProbe }, { openProbeSession, probeSummaryText, runProbe, writeProbeResult }] = await Promise.all([
           import('../../probes/registry.js'),
           import('../../probes/common.js'),

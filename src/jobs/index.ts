@@ -3,3 +3,4 @@ export type { Json, JobSpec, JobOutcome, JobHandler, JobRunner } from './types.j
 export { jobKey, JobCache } from './cache.js';
 export { runJobs, LocalPoolRunner, type LocalPoolOptions } from './pool.js';
 export { runJobInDirectory } from './execute.js';
+export { createJobRunner, useJobQueue, type QueueSettings } from './runner.js';

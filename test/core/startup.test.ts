@@ -33,6 +33,7 @@ describe('start-up: commands that need no model load no heavy library', () => {
     [['canary', 'insert', '--help'], everyHeavyPackage],
     [['synth', 'notes', '--help'], everyHeavyPackage],
     [['serve', '--help'], everyHeavyPackage],
+    [['worker', '--help'], [...everyHeavyPackage, 'bullmq', 'ioredis']],
     [['accountant', 'epsilon', '--sampling-rate', '0.01', '--noise-multiplier', '1.1', '--steps', '1000', '--delta', '1e-5', '--json'], [...tfjs, '@faker-js/faker', 'ajv', 'csv-parse']],
     [['gate', '--help'], tfjs],
   ];
