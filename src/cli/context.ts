@@ -31,7 +31,7 @@ export function globalOptions<T>(y: Argv<T>) {
     });
 }
 
-/** Progress on stderr for this command (off for --quiet, --json to a non-TTY, or no TTY). */
+/** Progress on stderr for this command: a live line on a TTY, a plain line every ~10 s otherwise, none with --quiet. */
 export function progressFor(args: GlobalArgs): Progress {
   return createProgress({ quiet: args.quiet });
 }
