@@ -14,6 +14,9 @@ export interface GlobalArgs {
   backend: BackendPreference;
 }
 
+/** The global flags' names, listed after each command's own in --help. */
+export const globalOptionNames = ['json', 'quiet', 'seed', 'backend'] as const;
+
 export function globalOptions<T>(y: Argv<T>) {
   return y
     .option('json', { type: 'boolean', default: false, global: true, describe: 'Print the machine-readable result on stdout, nothing else' })
