@@ -22,7 +22,8 @@ afterEach(() => vi.unstubAllEnvs());
 function subcommands(text: string, parent: string[]): string[][] {
   const section = text.split('\n\n').find((s) => s.startsWith('Commands:'));
   if (!section) return [];
-  return [...section.matchAll(/^ {2}memaudit ((?:[\w-]+ ?)+?)(?: <command>)? {2,}/gm)].map((m) => m[1]!.trim().split(' ')).filter((c) => c.length === parent.length + 1);
+  const usages = [...section.matchAll(/^ {2}memaudit (.+?) {2,}/gm)].map((m) => m[1]!.split(' ').filter((w) => !/^[<[]/.test(w)));
+  return usages.filter((c) => c.length === parent.length + 1);
 }
 
 /** Lines broken inside a word: the end of one line and the start of the next form a word the unwrapped help contains. */
