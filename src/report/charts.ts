@@ -105,10 +105,15 @@ export function epsilonChart(report: Report): Chart | null {
   const history = ledger.epsilonHistory.map((p): [number, number] => [p.step, num(p.epsilon)]);
   const lastStep = Math.max(...history.map(([s]) => s), 1);
   const ceiling = report.policy.dp.maxEpsilon;
-  const yMax = Math.max(ceiling, ...history.map(([, e]) => e).filter(Number.isFinite)) * 1.1;
+  // The empirical lower bound the DP audit tests the claim with, when it resolved one above 0.
+  const audit = report.results['dp-audit'];
+  const lowerBound = audit && num(audit.ceiling) > 0 && Number.isFinite(num(audit.epsilonLowerBound)) ? num(audit.epsilonLowerBound) : null;
+  const yMax = Math.max(ceiling, lowerBound ?? 0, ...history.map(([, e]) => e).filter(Number.isFinite)) * 1.1;
   const title = 'Privacy budget over training';
   const claimed = ledger.epsilon[ledger.accountant];
-  const description = `epsilon (RDP, delta ${ledger.delta}) reaches ${history[history.length - 1]![1].toFixed(3)} after ${lastStep} steps; final claimed epsilon ${num(claimed).toFixed(3)} (${ledger.accountant}); policy ceiling ${ceiling}`;
+  const description =
+    `epsilon (RDP, delta ${ledger.delta}) reaches ${history[history.length - 1]![1].toFixed(3)} after ${lastStep} steps; final claimed epsilon ${num(claimed).toFixed(3)} (${ledger.accountant}); policy ceiling ${ceiling}` +
+    (lowerBound === null ? '' : `; empirical lower bound ${show(lowerBound)}`);
   return {
     id: 'epsilon',
     title,
@@ -121,6 +126,9 @@ export function epsilonChart(report: Report): Chart | null {
       series: [
         { name: 'epsilon (RDP accountant)', color: palette[0]!, points: history },
         { name: `policy ceiling (${ceiling})`, color: palette[1]!, dashed: true, points: [[0, ceiling], [lastStep, ceiling]] },
+        ...(lowerBound === null
+          ? []
+          : [{ name: `empirical lower bound (dp-audit, ${audit!.confidence} confidence): ${show(lowerBound)}`, color: palette[3]!, dash: '2 3', points: [[0, lowerBound], [lastStep, lowerBound]] as [number, number][] }]),
       ],
     }),
   };

@@ -66,7 +66,7 @@ describe('report.html content', () => {
     expect(next).toContain(`inserted canaries ${plan.canaries['1']} at 1x, ${plan.canaries['4']} at 4x, ${plan.canaries['16']} at 16x, ${plan.references} never-inserted references`);
     expect(next).toContain(`a holdout of ${plan.holdout} records`);
     const tooSmall = parse(renderHtml(smallReport(false, 1000))).querySelectorAll('p').map((p) => p.text);
-    expect(tooSmall).toContainEqual(expect.stringMatching(/^No audit of these 1000 records can resolve this policy \(`memaudit plan --dataset-size 1000 .*`\): the dataset \(1000 records\) is too small/));
+    expect(tooSmall).toContainEqual(expect.stringMatching(/^No audit of these 1000 records can resolve this policy \(memaudit plan --dataset-size 1000 .*\): the dataset \(1000 records\) is too small/));
   });
 
   it('says unresolved where the sample cannot resolve a figure, never a number', () => {
