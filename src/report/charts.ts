@@ -45,6 +45,9 @@ export function rocChart(report: Report): Chart | null {
       color: palette[i % palette.length]!,
       dash: attackDashes[i % attackDashes.length],
       marker: attackMarkers[i % attackMarkers.length],
+      // Earlier curves wider and with larger markers: identical curves (AUC 1, or all at chance) show as nested bands.
+      lineWidth: 2 + 2 * (attacks.length - 1 - i),
+      markerRadius: 3 + 1.5 * (attacks.length - 1 - i),
       points: resolved.map(([f, t]): [number, number] => [f, Math.max(t, floor)]),
     };
   });

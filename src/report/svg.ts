@@ -31,6 +31,9 @@ export interface Series {
   dash?: string;
   /** The point shape (points and both styles; default circle); a line series with a marker draws it at a few of its points. */
   marker?: Marker;
+  /** Line width and marker radius (default 2 and 3): series drawn first can be wider, so one that coincides with a later one shows around it. */
+  lineWidth?: number;
+  markerRadius?: number;
 }
 
 /** One marker's markup, centred at (x, y). */
@@ -145,12 +148,12 @@ export function renderChart(spec: ChartSpec): string {
     const dash = dashOf(s);
     if (style !== 'points') {
       const d = pts.map(([x, y]) => `${fmt(sx(x))},${fmt(sy(y))}`).join(' ');
-      parts.push(`<polyline class="${cls}" data-series="${escapeXml(s.name)}" points="${d}" fill="none" stroke="${s.color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`);
+      parts.push(`<polyline class="${cls}" data-series="${escapeXml(s.name)}" points="${d}" fill="none" stroke="${s.color}" stroke-width="${s.lineWidth ?? 2}"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`);
     }
     const marked = style === 'line' ? (s.marker ? markedPoints(pts, 8) : []) : pts;
     if (marked.length > 0) {
       parts.push(`<g class="${cls}" data-series="${escapeXml(s.name)}" fill="${s.color}" stroke="${s.color}" fill-opacity="0.75">`);
-      for (const [x, y] of marked) parts.push(markerSvg(s.marker ?? 'circle', sx(x), sy(y), 3));
+      for (const [x, y] of marked) parts.push(markerSvg(s.marker ?? 'circle', sx(x), sy(y), s.markerRadius ?? 3));
       parts.push('</g>');
     }
   }
