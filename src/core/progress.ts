@@ -86,7 +86,7 @@ export function createProgress(options: ProgressOptions = {}): Progress {
   };
   const show = (message: string) => {
     if (live) {
-      const width = Math.max(20, (stream.columns ?? 100) - 1);
+      const width = Math.max(20, (stream.columns || 100) - 1); // a pty may report 0 columns
       stream.write('\r\x1b[K' + message.slice(0, width));
       shown = true;
     } else {
