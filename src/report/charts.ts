@@ -13,7 +13,7 @@ const palette = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b
 const attackDashes = [undefined, '8 4', '2 3', '10 3 2 3', '4 4', '12 6', '1 2'];
 const attackMarkers: Marker[] = ['circle', 'square', 'triangle', 'diamond', 'cross'];
 
-/** Non-members needed to resolve a TPR at false positive rate `fpr`: at least one non-member above the threshold (1/fpr). */
+/** Non-members needed to resolve a TPR at false positive rate `fpr` (docs/SCIENCE.md "What a sample can resolve, as the report shows it"). */
 export function nonMembersToResolve(fpr: number): number {
   return Math.ceil(1 / fpr - 1e-9);
 }
