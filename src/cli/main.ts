@@ -41,7 +41,7 @@ export function buildCli(argv: string[], commands: AnyCommand[]) {
     .demandCommand(1, 'Name a command (memaudit --help lists them)')
     .recommendCommands()
     .wrap(helpWidth())
-    // After each command's own options, which yargs lists under "Options:".
+    // The global flags in a group of their own, which tidyHelp moves after the command's own options.
     .group([...globalOptionNames, 'help', 'version'], globalGroup)
     .exitProcess(false)
     .fail((message, error) => {
