@@ -29,7 +29,7 @@ function spaceBeforeTags(line: string): string {
   return line.replace(typeTag, '$1 $2');
 }
 
-/** `[string]` becomes `[number]` / `[numbers]` on the lines of a numeric flag (its first line and its wrapped ones). */
+/** `[string]` becomes `[number]` / `[numbers]` on the lines of a numeric flag (its first line and its wrapped ones), its default unquoted. */
 function numericTypes(lines: string[]): string[] {
   let kind: 'number' | 'numbers' | undefined;
   return lines.map((line) => {
@@ -37,7 +37,9 @@ function numericTypes(lines: string[]): string[] {
     if (option) kind = numericFlags.get(option[1]!);
     else if (!line.startsWith('    ')) kind = undefined;
     if (!kind) return line;
-    return kind === 'number' ? line.replace('[string]', '[number]') : line.replace(/ ?\[string\]/, '[numbers]');
+    const typed = kind === 'number' ? line.replace('[string]', '[number]') : line.replace(/ ?\[string\]/, '[numbers]');
+    // A number's default is declared as the string the flag parses: shown unquoted, the right edge kept.
+    return typed.replace(/(\[numbers?\] )\[default: "([-+\d.eE]+)"\]/, '  $1[default: $2]');
   });
 }
 

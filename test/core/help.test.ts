@@ -82,6 +82,8 @@ describe('memaudit --help', () => {
     expect(typeOf('probe membership', 'max-requests')).toBe('number');
     expect(typeOf('canary insert', 'repetitions')).toBe('numbers');
     for (const [name, { narrow }] of pages) expect(narrow, name).not.toMatch(/\S\[(string|number|boolean|array|default:|choices:|required)/);
+    expect(pages.get('train')!.wide).toMatch(/--epochs .*\[number\] \[default: 3\]/);
+    for (const [name, { narrow }] of pages) expect(narrow, name).not.toMatch(/\[numbers?\] \[default: "/);
   });
 
   it('describes --audit-log of audit-log verify as the log it checks', () => {
