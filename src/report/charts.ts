@@ -55,7 +55,7 @@ export function rocChart(report: Report): Chart | null {
   series.push({ name: `policy limit: TPR <= ${show(policy.maxTpr)} at FPR ${policy.fpr}`, color: '#000', style: 'points', marker: 'cross', points: [[policyFpr, Math.max(policy.maxTpr, floor)]] });
   const title = 'Membership inference ROC (log-log)';
   const description =
-    attacks.map((a) => `${a.name}: AUC ${num(a.auc).toFixed(3)} (${a.members} members, ${a.nonMembers} non-members; ROC drawn down to FPR ${show(1 / a.nonMembers)})`).join('; ') +
+    attacks.map((a) => `${a.name}: AUC ${num(a.auc).toFixed(3)} (${a.members} members, ${a.nonMembers} non-members; ROC drawn down to FPR 1/${a.nonMembers})`).join('; ') +
     `; policy limit TPR <= ${show(policy.maxTpr)} at FPR ${policy.fpr}`;
   return {
     id: 'roc',

@@ -78,7 +78,7 @@ describe('report.html content', () => {
     expect(md).not.toMatch(/epsilon >= 0\b/);
     // The ROC is drawn down to FPR 1/40 only: no point left of it.
     const roc = parse(renderHtml(report)).querySelector('#chart-roc svg')!;
-    expect(roc.querySelector('desc')!.text).toContain('ROC drawn down to FPR 0.025');
+    expect(roc.querySelector('desc')!.text).toContain('ROC drawn down to FPR 1/40');
     const polyline = roc.querySelectorAll('polyline').find((p) => p.getAttribute('data-series')!.startsWith('loss'))!;
     expect(polyline.getAttribute('points')!.trim().split(' ')).toHaveLength(3);
   });
