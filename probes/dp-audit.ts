@@ -130,11 +130,12 @@ function auditAttackFor(ctx: ProbeContext): DpAuditAttack {
 async function auditScores(ctx: ProbeContext, set: CandidateSet, attack: DpAuditAttack): Promise<number[]> {
   if (attack === 'secret') {
     // candidatesFromManifest keeps the manifest's canary order.
-    return secretLogProbabilities(ctx.target, ctx.targetDescriptor, ctx.manifest.canaries);
+    const total = ctx.manifest.canaries.length;
+    return secretLogProbabilities(ctx.target, ctx.targetDescriptor, ctx.manifest.canaries, (done) => ctx.progress.step('dp-audit canaries scored', done, total));
   }
   const options = await attackOptionsFor(ctx, set, ctx.backend as BackendPreference);
   try {
-    const run = await runAttacks(ctx.target, set, { ...options, only: [attack] });
+    const run = await runAttacks(ctx.target, set, { ...options, only: [attack], onBatch: (done, total) => ctx.progress.step('dp-audit candidates scored', done, total) });
     const scores = run.scores[attack];
     if (!scores) {
       const why = run.skipped.find((s) => s.attack.includes(attack))?.reason ?? 'it could not run on this target';

@@ -288,9 +288,15 @@ export async function runExposure(ctx: ProbeContext): Promise<ExposureResultDeta
   if (options.mode === 'exact' && !exactPossible) {
     throw new UsageError(`probe exposure: the secret space has ${space.size} candidates, more than --max-exact ${options.maxExact}; use --mode estimated or raise --max-exact`);
   }
+  const progress: { canaries: number; queries: number; exact?: { total: number; canaries: number } } = { canaries: 0, queries: 0 };
+  const report = (queries: number) => {
+    progress.queries = queries;
+    if (progress.exact) ctx.progress.step('exposure model queries', queries, Math.max(queries, progress.exact.total), `${progress.canaries}/${progress.exact.canaries} canaries`);
+    else ctx.progress.step('exposure canaries', progress.canaries, canaries.length, `${queries} model queries`);
+  };
   const scorer = await SecretScorer.create(ctx.target, ctx.targetDescriptor, {
     method: options.scoring,
-    onProgress: (n) => ctx.progress.update(`exposure: ${n} model queries`),
+    onProgress: report,
   });
   const sampleable = scorer.canWalk(space);
   // Without prefix sharing every candidate is one scored text (one API request): auto mode then
@@ -318,8 +324,12 @@ export async function runExposure(ctx: ProbeContext): Promise<ExposureResultDeta
     canaries.forEach((c, i) => byPrefix.set(c.prefix, [...(byPrefix.get(c.prefix) ?? []), i]));
     const exact: CanaryExposureDetail[] = new Array(canaries.length);
     let done = 0;
+    // Progress in model queries: one enumeration may cover every canary (a shared prefix).
+    const perPrefix = scorer.queriesToEnumerate(space);
+    const queriesTotal = perPrefix * byPrefix.size;
+    progress.exact = { total: queriesTotal, canaries: canaries.length };
     for (const [prefix, members] of byPrefix) {
-      ctx.progress.update(`exposure: enumerating ${space.size} candidates for canaries ${done + 1}-${done + members.length} of ${canaries.length}`);
+      ctx.progress.step('exposure model queries', progress.queries, queriesTotal, `${done}/${canaries.length} canaries, ${space.size} candidates each`);
       const { all, secrets } = await scorer.scoreSpace(prefix, space, members.map((i) => canaries[i]!.secret));
       members.forEach((i, j) => {
         const px = secrets[j]!;
@@ -328,12 +338,15 @@ export async function runExposure(ctx: ProbeContext): Promise<ExposureResultDeta
         exact[i] = { ...base(canaries[i]!), exposureBits: bits, method: 'exact', rank, logPerplexity: px, exposureInterval: { lower: bits, upper: bits, confidence: 1 } };
       });
       done += members.length;
+      progress.canaries = done;
     }
     results.push(...exact);
+    progress.exact = undefined;
   }
 
   for (const [i, canary] of mode === 'estimated' ? canaries.entries() : []) {
-    ctx.progress.update(`exposure: canary ${i + 1}/${canaries.length}`);
+    progress.canaries = i;
+    ctx.progress.step('exposure canaries', i, canaries.length, `${progress.queries} model queries`);
     const estimated = await estimateCanary(scorer, canary, space, { estimator, options, referenceSecrets, rng: ctx.rng.fork(`canary/${canary.id}`) });
     candidatesPerCanary = Math.max(candidatesPerCanary, estimated.samples ?? 0);
     results.push({ ...base(canary), ...estimated });

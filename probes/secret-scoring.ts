@@ -37,6 +37,13 @@ interface CharTrie {
   count: number;
 }
 
+function innerNodes(node: CharTrie): number {
+  if (node.children.size === 0) return 0;
+  let count = 1;
+  for (const child of node.children.values()) count += innerNodes(child);
+  return count;
+}
+
 function buildTrie(strings: readonly string[]): CharTrie {
   const root: CharTrie = { children: new Map(), ends: [], count: 0 };
   strings.forEach((s, id) => {
@@ -131,6 +138,22 @@ export class SecretScorer {
   }
 
   /** Whether the space can be walked (and sampled) with shared prefixes. */
+  /**
+   * Model queries one `scoreSpace` call makes, for progress: one per candidate scored as a text, or
+   * with prefix sharing one per trie node that has children, under every combination of the slots
+   * before it (texts two combinations share are counted twice, so this is an upper bound).
+   */
+  queriesToEnumerate(space: SecretSpace): number {
+    if (!this.canWalk(space)) return Number(space.size);
+    let combinations = 1;
+    let queries = 0;
+    for (const slot of space.slots) {
+      queries += combinations * innerNodes(buildTrie(slot.alternatives));
+      combinations *= slot.alternatives.length;
+    }
+    return queries;
+  }
+
   canWalk(space: SecretSpace): boolean {
     return this.method === 'prefix-shared' && this.covers(space.slots.flatMap((s) => s.alternatives));
   }

@@ -30,7 +30,7 @@ export async function runMembership(ctx: ProbeContext, set: CandidateSet): Promi
   try {
     const run = await runAttacks(ctx.target, set, {
       ...options,
-      onBatch: (done, total) => ctx.progress.update(`membership: scored ${done}/${total} candidates`),
+      onBatch: (done, total) => ctx.progress.step('membership candidates scored', done, total),
     });
     const resamples = typeof ctx.options.bootstrap === 'number' ? ctx.options.bootstrap : 200;
     const attacks: MembershipAttackResult[] = [];

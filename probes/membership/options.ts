@@ -170,7 +170,7 @@ export async function attackOptionsFor(ctx: ProbeContext, set: CandidateSet, bac
       base: await baseDataFor(ctx, set),
       repetitions: num(ctx.options.shadowRepetitions) ?? mostCommonRepetitions(set),
       ...(set.population === 'manifest' ? { manifest: { path: manifestPath!, sha256: ctx.manifestDigest } } : {}),
-      onProgress: (done, total, cached) => ctx.progress.update(`shadow models ${done}/${total}${cached ? ' (cached)' : ''}`),
+      onProgress: (done, total, cached) => ctx.progress.step('shadow models', done, total, cached ? '(cached)' : ''),
     };
   }
   return options;

@@ -205,7 +205,7 @@ export async function insertCanaries(o: InsertOptions): Promise<Manifest> {
       holdout?.chunkEnd(inserts);
       survey.push(chunk, inserts);
       base += chunk.length;
-      progress.update(`canary insert: ${(base / 2 ** 20).toFixed(0)} / ${(inputBytes / 2 ** 20).toFixed(0)} MiB`);
+      progress.step('canary insert (MiB)', Math.round(base / 2 ** 20), Math.round(inputBytes / 2 ** 20));
       // The event loop runs between chunks: the worker's messages, signals (atomic cleanup).
       await new Promise((ok) => setImmediate(ok));
     }

@@ -1,4 +1,4 @@
-/** `memaudit attest keygen|verify`: signing keys for attestations, and checking an attestation. */
+/** `memaudit attest keygen|verify|show`: signing keys for attestations, checking an attestation, and reading one. */
 import type { Argv, CommandModule } from 'yargs';
 import { ExitCode } from '../core/errors.js';
 import { loadPublicKey, signingAlgorithms, writeKeyPair, type SigningAlgorithm } from '../attest/keys.js';
@@ -6,6 +6,8 @@ import { provenancePredicateType } from '../attest/statement.js';
 import { renderTable } from '../core/format.js';
 import { runCommand, type GlobalArgs } from './context.js';
 import { emit } from './output.js';
+import type { Reason } from '../policy/checks/reason.js';
+import { reasonLines } from '../attest/show.js';
 
 interface KeygenArgs extends GlobalArgs {
   out: string;
@@ -60,7 +62,7 @@ const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
         const problem = provenanceCoverageProblem(v.statement!, args.model);
         if (problem) Object.assign(v, { ok: false, problem });
       }
-      const predicate = (v.statement?.predicate ?? {}) as { verdict?: string; policy?: { name: string } };
+      const predicate = (v.statement?.predicate ?? {}) as { verdict?: string; policy?: { name: string }; reasons?: Reason[] };
       const result = {
         ok: v.ok,
         problem: v.problem,
@@ -80,10 +82,48 @@ const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
           ['subjects', String(result.subjects)],
         ];
         if (args.model) rows.push(['model files', `${v.subjects.length} match their attested sha256`]);
-        return renderTable(rows);
+        const reasons = predicate.reasons ? ['Reasons (outcome, check = value (pass condition): why):', ...reasonLines(predicate.reasons)] : [];
+        return [renderTable(rows).trimEnd(), ...reasons].join('\n');
       });
       if (!v.ok) {
         process.stderr.write(`memaudit attest verify: ${args.attestation}: ${v.problem}\n`);
+        return ExitCode.gateFailed;
+      }
+      return ExitCode.ok;
+    }),
+};
+
+interface ShowArgs extends GlobalArgs {
+  file: string;
+  key?: string;
+}
+
+const showCommand: CommandModule<GlobalArgs, ShowArgs> = {
+  command: 'show <file>',
+  describe: 'Print an attestation or training provenance (a DSSE envelope) decoded: subjects, verdict and reasons, policy, ledger, signer, time',
+  builder: (y) =>
+    y
+      .positional('file', { type: 'string', demandOption: true, describe: 'attestation.dsse.json or provenance.dsse.json' })
+      .option('key', { type: 'string', describe: 'Public key (memaudit.pub) to check the signature with; without it the statement is shown unverified' }) as unknown as Argv<ShowArgs>,
+  handler: (args) =>
+    runCommand('attest show', async () => {
+      const { readEnvelope, verifyAttestation } = await import('../attest/verify.js');
+      const { decodeStatement, describeStatement } = await import('../attest/show.js');
+      const envelope = readEnvelope(args.file);
+      const statement = decodeStatement(envelope, args.file);
+      const hintedKeyid = envelope.signatures[0]?.keyid;
+      let signature = 'NOT CHECKED (give --key to verify it); the keyid below is an unauthenticated hint';
+      let ok = true;
+      if (args.key !== undefined) {
+        const v = await verifyAttestation(envelope, loadPublicKey(args.key).key);
+        ok = v.ok;
+        signature = v.ok ? `valid under ${args.key}` : `INVALID: ${v.problem}`;
+      }
+      emit(args, { signatureChecked: args.key !== undefined, signatureValid: args.key === undefined ? null : ok, keyid: hintedKeyid ?? null, statement }, () =>
+        `${args.file}\n${describeStatement(statement, signature, hintedKeyid)}`,
+      );
+      if (!ok) {
+        process.stderr.write(`memaudit attest show: ${args.file}: the signature does not verify under ${args.key}\n`);
         return ExitCode.gateFailed;
       }
       return ExitCode.ok;
@@ -97,6 +137,7 @@ export const attestCommand: CommandModule<GlobalArgs, GlobalArgs> = {
     y
       .command(keygenCommand as unknown as CommandModule<GlobalArgs, GlobalArgs>)
       .command(verifyCommand as unknown as CommandModule<GlobalArgs, GlobalArgs>)
-      .demandCommand(1, 'Name a subcommand: keygen or verify'),
+      .command(showCommand as unknown as CommandModule<GlobalArgs, GlobalArgs>)
+      .demandCommand(1, 'Name a subcommand: keygen, verify or show'),
   handler: () => {},
 };

@@ -68,7 +68,8 @@ const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
   command: 'verify',
   describe: 'Check the hash chain, and with --attestation/--key the heads signed by audits: exit 0 if intact, 1 at the first problem',
   builder: (y) =>
-    auditLogOptions(y)
+    y
+      .option('audit-log', { type: 'string', describe: `Hash-chained JSONL audit log to check [default: $${auditLogEnv} or ${defaultAuditLogPath}]` })
       .option('attestation', { type: 'string', array: true, describe: 'Attestations of audits that appended to this log (repeatable): the log must reproduce their signed heads' })
       .option('key', { type: 'string', describe: 'Public key (memaudit.pub) that signed the --attestation files' })
       .implies('attestation', 'key')

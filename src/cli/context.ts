@@ -14,6 +14,9 @@ export interface GlobalArgs {
   backend: BackendPreference;
 }
 
+/** The global flags' names, listed after each command's own in --help. */
+export const globalOptionNames = ['json', 'quiet', 'seed', 'backend'] as const;
+
 export function globalOptions<T>(y: Argv<T>) {
   return y
     .option('json', { type: 'boolean', default: false, global: true, describe: 'Print the machine-readable result on stdout, nothing else' })
@@ -31,7 +34,7 @@ export function globalOptions<T>(y: Argv<T>) {
     });
 }
 
-/** Progress on stderr for this command (off for --quiet, --json to a non-TTY, or no TTY). */
+/** Progress on stderr for this command: a live line on a TTY, a plain line every ~10 s otherwise, none with --quiet. */
 export function progressFor(args: GlobalArgs): Progress {
   return createProgress({ quiet: args.quiet });
 }

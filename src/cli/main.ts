@@ -1,15 +1,21 @@
 #!/usr/bin/env node
 /** The `memaudit` executable: global flags, command registration, one-line usage errors (exit 2). */
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { hideBin, Parser } from 'yargs/helpers';
 import { realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../core/errors.js';
 import { toolVersion } from '../core/version.js';
 import { redactTarget } from '../targets/redact.js';
 import { resolveCommands, type AnyCommand } from './commands.js';
-import { globalOptions, type GlobalArgs } from './context.js';
+import { globalOptionNames, globalOptions, type GlobalArgs } from './context.js';
 import { probeOptionsHint } from './probe.js';
+import { globalGroup, helpWidth, tidyHelp } from './help.js';
+
+// yargs' CommonJS build: its help layout wraps at word boundaries (wrap-ansi), where the ESM
+// build's stand-in wraps every N characters and splits words ("P/HI?").
+const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
 
 /**
  * The command yargs will run: the first positional word, read with yargs' own parser and the
@@ -35,7 +41,9 @@ export function buildCli(argv: string[], commands: AnyCommand[]) {
     .strict()
     .demandCommand(1, 'Name a command (memaudit --help lists them)')
     .recommendCommands()
-    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .wrap(helpWidth())
+    // The global flags in a group of their own, which tidyHelp moves after the command's own options.
+    .group([...globalOptionNames, 'help', 'version'], globalGroup)
     .exitProcess(false)
     .fail((message, error) => {
       // One line, exit 2: yargs' message for bad usage, or the UsageError a coerce function threw.
@@ -55,7 +63,11 @@ class CliUsageFailure extends Error {}
 
 export async function main(argv: string[]): Promise<void> {
   try {
-    await buildCli(argv, await resolveCommands(invokedCommand(argv))).parseAsync();
+    const cli = buildCli(argv, await resolveCommands(invokedCommand(argv)));
+    // With a parse callback yargs hands its own output (--help, --version) here instead of printing it.
+    await cli.parseAsync(argv, {}, (_error, _args, output) => {
+      if (output) process.stdout.write(tidyHelp(output) + '\n');
+    });
   } catch (e) {
     if (e instanceof CliUsageFailure) return;
     throw e;

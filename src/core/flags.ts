@@ -74,14 +74,22 @@ export function checkFlagValue(flag: string, value: number): number {
   return parseNumber(`--${flag}`, value, flagRule(flag));
 }
 
+/**
+ * The flags declared through `numberFlag` / `numberListFlag`, by name: yargs parses them as strings
+ * (so a bad value is named as typed), and --help shows them as `[number]` / `[numbers]` from here.
+ */
+export const numericFlags = new Map<string, 'number' | 'numbers'>();
+
 /** A yargs `coerce` function for a numeric flag. Repeated flags keep the last value. */
 export function numberFlag(flag: string, rule: NumberRule = {}) {
+  numericFlags.set(flag, 'number');
   const effective = flagRule(flag, rule);
   return (raw: unknown): number => parseNumber(`--${flag}`, Array.isArray(raw) ? raw[raw.length - 1] : raw, effective);
 }
 
 /** A yargs `coerce` function for a comma-separated list of numbers, e.g. `--repetitions 1,4,16`. */
 export function numberListFlag(flag: string, rule: NumberRule = {}) {
+  numericFlags.set(flag, 'numbers');
   const effective = flagRule(flag, rule);
   return (raw: unknown): number[] => {
     const text = String(Array.isArray(raw) ? raw[raw.length - 1] : raw);

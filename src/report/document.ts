@@ -5,7 +5,8 @@
  */
 import type { DpClaimEvidence } from '../policy/evidence.js';
 import type { Reason, VerdictName } from '../policy/verdict.js';
-import { reportCharts, type Chart } from './charts.js';
+import { nonMembersToResolve, reportCharts, type Chart } from './charts.js';
+import { nextSteps } from './next-steps.js';
 import type { Report } from './types.js';
 
 export type Block =
@@ -75,6 +76,9 @@ export function buildDocument(report: Report): ReportDocument {
   };
 
   p(verdictHeadline[v.verdict]);
+  if (v.headline) p(`Coverage: ${v.headline}`);
+  h(2, 'What to do next');
+  for (const step of nextSteps(report)) p(step);
   h(2, 'Why');
   table(reasonHeader, reasonRows(v.reasons));
 
@@ -139,6 +143,8 @@ export function buildDocument(report: Report): ReportDocument {
     p('The gate reads TPR at a low FPR; AUC is shown but never decides (attacks with the same AUC differ tenfold at low FPR).');
     p(membershipPopulation(mb));
     const ci = (a: (typeof mb.attacks)[number], k: '0.001' | '0.01' | '0.1') => {
+      const needed = nonMembersToResolve(Number(k));
+      if (a.nonMembers < needed) return `not resolved (needs >= ${needed} non-members)`;
       const i = a.tprAtFprInterval?.[k];
       return i ? `${show(a.tprAtFpr[k])} [${show(i.lower)}, ${show(i.upper)}]` : show(a.tprAtFpr[k]);
     };
@@ -162,7 +168,7 @@ export function buildDocument(report: Report): ReportDocument {
   if (report.dpClaim) table(['claim check', 'result'], dpClaimRows(report.dpClaim));
   const da = report.results['dp-audit'];
   if (da) {
-    p(`Empirical audit (${da.method}, ${da.canaries} canaries, ${da.confidence} confidence): epsilon >= ${show(da.epsilonLowerBound)}${da.claimedEpsilon === null ? '' : ` against a claim of ${show(da.claimedEpsilon)}`}${da.refuted ? ': the DP claim is REFUTED.' : '.'} A low lower bound is not evidence of privacy: ${da.canaries} canaries could never show more than ${show(da.ceiling)}.`);
+    p(dpAuditText(da));
   }
 
   if (report.failures.length > 0) {
@@ -191,6 +197,16 @@ export function buildDocument(report: Report): ReportDocument {
   }
   p('This report holds no training records and no model generations: only digests, counts, canary ids and metrics.');
   return { title: `memaudit report: ${v.verdict}`, verdict: v.verdict, blocks };
+}
+
+/** The empirical DP audit in words; a bound the sample cannot lift above 0 is said to be unresolved, not "epsilon >= 0". */
+function dpAuditText(da: NonNullable<Report['results']['dp-audit']>): string {
+  const setting = `Empirical audit (${da.method}, ${da.canaries} canaries, ${da.confidence} confidence)`;
+  if (!(num(da.ceiling) > 0)) {
+    return `${setting}: not resolved: ${da.canaries} canaries cannot show any epsilon above 0 at this confidence, whatever the model does; it needs more canaries (memaudit plan sizes them).`;
+  }
+  const claim = da.claimedEpsilon === null ? '' : ` against a claim of ${show(da.claimedEpsilon)}`;
+  return `${setting}: epsilon >= ${show(da.epsilonLowerBound)}${claim}${da.refuted ? ': the DP claim is REFUTED.' : '.'} The largest bound ${da.canaries} canaries can show is ${show(da.ceiling)}, so a bound below the claim is not evidence of privacy.`;
 }
 
 /** Which members and non-members the membership figures compare (counts and digests only). */

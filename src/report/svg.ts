@@ -18,6 +18,8 @@ export interface Axis {
   tickLabel?: (v: number) => string;
 }
 
+export type Marker = 'circle' | 'square' | 'triangle' | 'diamond' | 'cross';
+
 export interface Series {
   name: string;
   color: string;
@@ -25,6 +27,40 @@ export interface Series {
   /** line (default), points, or both. */
   style?: 'line' | 'points' | 'both';
   dashed?: boolean;
+  /** An SVG stroke-dasharray, so curves that coincide stay told apart (overrides `dashed`). */
+  dash?: string;
+  /** The point shape (points and both styles; default circle); a line series with a marker draws it at a few of its points. */
+  marker?: Marker;
+  /** Line width and marker radius (default 2 and 3): series drawn first can be wider, so one that coincides with a later one shows around it. */
+  lineWidth?: number;
+  markerRadius?: number;
+}
+
+/** One marker's markup, centred at (x, y). */
+function markerSvg(shape: Marker, x: number, y: number, r: number): string {
+  const [cx, cy] = [fmt(x), fmt(y)];
+  switch (shape) {
+    case 'circle':
+      return `<circle cx="${cx}" cy="${cy}" r="${r}"/>`;
+    case 'square':
+      return `<rect x="${fmt(x - r)}" y="${fmt(y - r)}" width="${2 * r}" height="${2 * r}"/>`;
+    case 'triangle':
+      return `<path d="M${cx},${fmt(y - r * 1.2)}L${fmt(x + r * 1.1)},${fmt(y + r * 0.8)}L${fmt(x - r * 1.1)},${fmt(y + r * 0.8)}Z"/>`;
+    case 'diamond':
+      return `<path d="M${cx},${fmt(y - r * 1.3)}L${fmt(x + r * 1.1)},${cy}L${cx},${fmt(y + r * 1.3)}L${fmt(x - r * 1.1)},${cy}Z"/>`;
+    case 'cross':
+      return `<path d="M${fmt(x - r)},${fmt(y - r)}L${fmt(x + r)},${fmt(y + r)}M${fmt(x - r)},${fmt(y + r)}L${fmt(x + r)},${fmt(y - r)}" stroke-width="2"/>`;
+  }
+}
+
+function dashOf(s: Series): string | undefined {
+  return s.dash ?? (s.dashed ? '6 4' : undefined);
+}
+
+/** The points of a line series that carry its marker: at most `count`, spread along it. */
+function markedPoints(pts: [number, number][], count: number): [number, number][] {
+  if (pts.length <= count) return pts;
+  return Array.from({ length: count }, (_, i) => pts[Math.round((i * (pts.length - 1)) / (count - 1))]!);
 }
 
 export interface ChartSpec {
@@ -109,23 +145,26 @@ export function renderChart(spec: ChartSpec): string {
     if (pts.length === 0) continue;
     const style = s.style ?? 'line';
     const cls = `series`;
+    const dash = dashOf(s);
     if (style !== 'points') {
       const d = pts.map(([x, y]) => `${fmt(sx(x))},${fmt(sy(y))}`).join(' ');
-      parts.push(`<polyline class="${cls}" data-series="${escapeXml(s.name)}" points="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+      parts.push(`<polyline class="${cls}" data-series="${escapeXml(s.name)}" points="${d}" fill="none" stroke="${s.color}" stroke-width="${s.lineWidth ?? 2}"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`);
     }
-    if (style !== 'line') {
-      parts.push(`<g class="${cls}" data-series="${escapeXml(s.name)}" fill="${s.color}" fill-opacity="0.75">`);
-      for (const [x, y] of pts) parts.push(`<circle cx="${fmt(sx(x))}" cy="${fmt(sy(y))}" r="3"/>`);
+    const marked = style === 'line' ? (s.marker ? markedPoints(pts, 8) : []) : pts;
+    if (marked.length > 0) {
+      parts.push(`<g class="${cls}" data-series="${escapeXml(s.name)}" fill="${s.color}" stroke="${s.color}" fill-opacity="0.75">`);
+      for (const [x, y] of marked) parts.push(markerSvg(s.marker ?? 'circle', sx(x), sy(y), s.markerRadius ?? 3));
       parts.push('</g>');
     }
   }
-  // Legend, below the x-axis label.
+  // Legend, below the x-axis label: each swatch drawn as its series is (colour, dashes, marker).
   spec.series.forEach((s, i) => {
     const y = h + 56 + i * 15;
-    parts.push(
-      `<line x1="8" x2="26" y1="${y - 4}" y2="${y - 4}" stroke="${s.color}" stroke-width="3"${s.dashed ? ' stroke-dasharray="4 3"' : ''}/>`,
-      `<text x="30" y="${y}">${escapeXml(s.name)}</text>`,
-    );
+    const dash = dashOf(s);
+    const style = s.style ?? 'line';
+    const line = style === 'points' ? '' : `<line x1="4" x2="30" y1="${y - 4}" y2="${y - 4}" stroke="${s.color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`;
+    const marker = style !== 'line' || s.marker ? `<g fill="${s.color}" stroke="${s.color}">${markerSvg(s.marker ?? 'circle', 17, y - 4, 3)}</g>` : '';
+    parts.push(`<g class="legend-swatch" data-series="${escapeXml(s.name)}">${line}${marker}</g>`, `<text x="36" y="${y}">${escapeXml(s.name)}</text>`);
   });
   parts.push('</g></svg>');
   return parts.join('\n');

@@ -210,7 +210,7 @@ export async function trainModel(config: TrainConfig, records: TrainingRecords, 
       assertFiniteLoss(lossSum, steps);
       const loss = indices.length > 0 ? lossSum / indices.length : NaN;
       const epsilon = ledger ? ledger.epsilon('rdp') : null;
-      progress.update(`train step ${steps}/${plannedSteps}  loss ${loss.toFixed(3)}${epsilon === null ? '' : `  eps ${epsilon.toFixed(3)} (rdp)`}`);
+      progress.step('train steps', steps, plannedSteps, `loss ${loss.toFixed(3)}${epsilon === null ? '' : `  eps ${epsilon.toFixed(3)} (rdp)`}`);
       options.onStep?.({ step: steps, batchSize: indices.length, loss, epsilon });
       if (steps % 20 === 0) await new Promise((r) => setImmediate(r)); // let signals and progress through
     }

@@ -106,3 +106,52 @@ describe('attest keygen / verify (CLI)', () => {
     expect(b.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('attest show (CLI)', () => {
+  it('prints the decoded statement: verdict, every reason with its numbers, subjects, policy, signer; --json gives the statement', async () => {
+    const run = await signedRun('ecdsa-p256');
+    const statement = JSON.parse(Buffer.from(run.envelope.payload, 'base64').toString('utf8'));
+    const r = await runCli(['attest', 'show', run.attPath]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/signature +NOT CHECKED/);
+    expect(r.stdout).toMatch(new RegExp(`signer keyid +${run.keygen.keyid}`));
+    expect(r.stdout).toMatch(new RegExp(`verdict +${statement.predicate.verdict} \\(${statement.predicate.result}\\)`));
+    expect(r.stdout).toMatch(/policy +memaudit-default, sha256 [0-9a-f]{16}/);
+    expect(r.stdout).toMatch(/audit log +entry 3, head sha256 f{16}/);
+    expect(r.stdout).toMatch(/Subjects \(2\):\n {2}model\.json {2}sha256 [0-9a-f]{16}\.\.\.\n {2}weights\.bin/);
+    for (const reason of statement.predicate.reasons) expect(r.stdout).toContain(`${reason.probe} ${reason.metric}`);
+    expect(r.stdout).toMatch(/PASS +canaries secretSpaceBits = [\d.]+ \(pass: >= \d+\)/);
+    const json = await runCli(['attest', 'show', run.attPath, '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ signatureChecked: false, signatureValid: null, keyid: run.keygen.keyid, statement });
+  });
+
+  it('with --key says the signature is valid, and exits 1 on a tampered payload; a payload that is not base64 is one line, exit 2', async () => {
+    const run = await signedRun('ed25519');
+    const key = join(run.keys, 'memaudit.pub');
+    const ok = await runCli(['attest', 'show', run.attPath, '--key', key]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/signature +valid under/);
+    const statement = JSON.parse(Buffer.from(run.envelope.payload, 'base64').toString('utf8'));
+    statement.predicate.verdict = 'NOT_PHI';
+    statement.predicate.reasons = [];
+    const forged = join(run.dir, 'forged.json');
+    writeFileSync(forged, JSON.stringify({ ...run.envelope, payload: Buffer.from(JSON.stringify(statement)).toString('base64') }));
+    const bad = await runCli(['attest', 'show', forged, '--key', key]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/signature +INVALID/);
+    expect(bad.stderr.trim().split('\n')).toEqual([expect.stringMatching(/forged\.json: the signature does not verify/)]);
+    const garbage = join(run.dir, 'garbage.json');
+    writeFileSync(garbage, JSON.stringify({ ...run.envelope, payload: '%%%' }));
+    const g = await runCli(['attest', 'show', garbage]);
+    expect(g.code).toBe(2);
+    expect(g.stderr.trim().split('\n')).toEqual([expect.stringMatching(/garbage\.json: the DSSE payload is not base64/)]);
+  });
+
+  it('attest verify prints the reasons with their numbers', async () => {
+    const run = await signedRun('ecdsa-p256');
+    const r = await runCli(['attest', 'verify', '--attestation', run.attPath, '--key', join(run.keys, 'memaudit.pub')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/PASS +exposure exceedingFraction@1x = [\d.]+ \(pass: <= [\d.]+\): /);
+  });
+});
+

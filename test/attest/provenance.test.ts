@@ -86,6 +86,18 @@ describe('train --dp --sign-key', () => {
     expect((await verifyProvenance(bare, [pub(signer.publicKeyPem)])).provenance).toBe('unsigned');
   });
 
+  it('attest show prints the training record of a provenance statement: data digest, ledger, signer, time', async () => {
+    const r = await runCli(['attest', 'show', join(seeded, provenanceFileName), '--key', signer.publicKeyPath]);
+    expect(r.code, r.stderr).toBe(0);
+    const meta = JSON.parse(readFileSync(join(seeded, 'memaudit.json'), 'utf8'));
+    expect(r.stdout).toMatch(/statement +training provenance/);
+    expect(r.stdout).toMatch(new RegExp(`signature +valid under`));
+    expect(r.stdout).toContain(`${meta.trainingData.records} records, sha256 ${meta.trainingData.sha256.slice(0, 16)}`);
+    expect(r.stdout).toMatch(/DP ledger +epsilon [\d.]+ at delta [\d.e-]+ \((rdp|pld)\), 4 steps, noise multiplier 1, seeded noise/);
+    expect(r.stdout).toMatch(new RegExp(`signer key +${signer.keyid}`));
+    expect(r.stdout).toMatch(/Subjects \(4\):[\s\S]*weights\.bin {2}sha256 [0-9a-f]{16}/);
+  });
+
   it('is invalid once a weight byte flips, and attest verify then exits 1 naming the file', async () => {
     const model = join(dir, 'flipped');
     cpSync(seeded, model, { recursive: true });

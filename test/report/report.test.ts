@@ -74,8 +74,12 @@ describe('report', () => {
     // Exposure chart: the reference baseline and the threshold are drawn.
     const series = root.querySelectorAll('#chart-exposure [data-series]').map((p) => p.getAttribute('data-series'));
     expect(series).toEqual(expect.arrayContaining(['inserted canaries', expect.stringMatching(/^reference baseline: mean/), expect.stringMatching(/^policy threshold/)]));
-    // Epsilon over steps from the ledger's history, with the policy ceiling.
-    expect(root.querySelectorAll('#chart-epsilon polyline')).toHaveLength(2);
+    // Epsilon over steps from the ledger's history, with the policy ceiling and the dp-audit's empirical lower bound.
+    expect(root.querySelectorAll('#chart-epsilon polyline').map((p) => p.getAttribute('data-series'))).toEqual([
+      'epsilon (RDP accountant)',
+      'policy ceiling (3)',
+      'empirical lower bound (dp-audit, 0.999 confidence): 0.3',
+    ]);
     // No script, no network.
     expect(root.querySelectorAll('script')).toHaveLength(0);
     expect(html).not.toMatch(/(src|href)\s*=\s*"https?:/);
