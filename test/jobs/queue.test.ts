@@ -212,7 +212,7 @@ describe.skipIf(!redisServerPath)(`LiRA shadow models through a BullMQ queue${re
     const run = await viaQueue('bad.json', 'store-bad', ['--shadow-config', 'bad-config.json']);
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(/^memaudit probe membership: job train-shadow [0-9a-f]{12}: --batch-size must be a positive integer, got 0$/m);
+    expect(run.stderr).toMatch(/^memaudit probe membership: job train-shadow [0-9a-f]{12}: --batch-size must be an integer >= 1 <= 10000000, got "0"$/m);
     expect(existsSync(join(dir, 'bad.json'))).toBe(false);
 
     const queue = new Queue(QUEUE_NAME, { connection: redisOptionsFor(redis.url) });
