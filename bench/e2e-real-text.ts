@@ -66,7 +66,7 @@ function figures(runDir: string): string[] {
   const { exposure, extraction, membership } = report.results;
   const best = membership?.attacks.reduce((a, b) => (b.tprAtFpr['0.001']! > a.tprAtFpr['0.001']! ? b : a));
   return [
-    `  ${report.verdict.verdict}: ${report.verdict.headline}`,
+    `  ${report.verdict.headline}`,
     ...(exposure?.byRepetitions ?? []).map((g) => `  exposure ${g.repetitions}x: mean ${g.meanExposureBits.toFixed(2)} bits, max ${g.maxExposureBits.toFixed(2)}`),
     ...(extraction ? [`  extracted: ${extraction.targeted.extracted} of ${extraction.targeted.attempted}`] : []),
     ...(best ? [`  best membership TPR at 0.1% FPR: ${best.tprAtFpr['0.001']!.toFixed(4)} (${best.name})`] : []),

@@ -74,7 +74,8 @@ function human(plan: Plan, commands: string[], datasetSize: number): string {
     const covered = [s.membership ? 'membership' : null, ...s.repetitions.map((r) => `exposure ${r}x`)].filter((x) => x !== null);
     rows.push([`passes by theorem at (epsilon ${s.epsilon}, delta ${s.delta})-DP, if verified and signed`, covered.length > 0 ? covered.join(', ') : 'nothing']);
   }
-  rows.push(['P(NOT_PHI) if the model memorized nothing', `>= ${plan.pNotPhiNull.toFixed(4)}`]);
+  const given = plan.standIn ? ' (given the DP claim verifies)' : '';
+  rows.push([`P(NOT_PHI) if the model memorized nothing${given}`, `>= ${plan.pNotPhiNull.toFixed(4)}`]);
   rows.push(['P(PHI) at the material effect (least detectable check)', plan.pPhiAtEffect.toFixed(4)]);
   return `${renderTable(rows)}dataset: ${datasetSize} records\n\n${commands.join('\n')}`;
 }
