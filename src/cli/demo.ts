@@ -6,6 +6,7 @@ import { runCommand, progressFor, type GlobalArgs } from './context.js';
 import { emit } from './output.js';
 import type { DemoResult, DemoRun } from '../demo/run.js';
 
+
 interface DemoArgs extends GlobalArgs {
   out: string;
   quick: boolean;
@@ -42,7 +43,8 @@ function clearingNote(result: DemoResult): string[] {
   const sizes = Object.entries(plan.canaries).map(([r, n]) => `${n} canaries at ${r}x`).join(', ');
   return [
     `The DP model is not cleared${result.quick ? ' by this quick run' : ''}. Clearing it needs ${needs.length > 0 ? needs.join('; and ') : 'the sizes below'}.`,
-    `  memaudit plan sizes the full audit: ${sizes}, ${plan.references} references, holdout ${plan.holdout}, ${plan.members} members; run \`npx memaudit demo\` (without --quick or --seed) to see it clear.`,
+    `  The full audit's sizes (${sizes}, ${plan.references} references, holdout ${plan.holdout}, ${plan.members} members) are what \`${result.planCommand}\` gives;`,
+    '  run `npx memaudit demo` (without --quick or --seed) to see it clear.',
   ];
 }
 

@@ -45,7 +45,10 @@ export const demoPack = 'mrn';
 /** The full demo's notes: the plan's holdout plus its members. */
 export const demoFullNotes = 2000;
 
-/** `plan`'s sizes for the full demo: the same call `memaudit plan --dataset-size 2000 --repetitions 1,4 --dp-epsilon 0.9 --dp-delta 1e-5` makes. */
+/** The `plan` command whose sizes the demo plants. */
+export const demoPlanCommand = `npx memaudit plan --dataset-size ${demoFullNotes} --repetitions ${demoRepetitions.join(',')} --dp-epsilon ${demoTargetEpsilon} --dp-delta ${demoDelta}`;
+
+/** `plan`'s sizes for the full demo: what demoPlanCommand prints. */
 export function demoAuditPlan(): Plan {
   return planAudit({
     policy: defaultPolicy().policy,

@@ -27,7 +27,7 @@ import { openProbeSession, runProbe } from '../../probes/common.js';
 import type { DpAuditResult } from '../../probes/types.js';
 import type { Report } from '../report/types.js';
 import type { VerdictName } from '../policy/verdict.js';
-import { demoPlan, type DemoPlan } from './plan.js';
+import { demoPlan, demoPlanCommand, type DemoPlan } from './plan.js';
 import type { Plan } from '../policy/plan.js';
 
 export interface DemoOptions {
@@ -76,6 +76,8 @@ export interface DemoResult {
   holdout: number;
   /** `plan`'s sizes for the full demo (the quick run is smaller: its summary says what a full audit needs). */
   plan: Plan;
+  /** The `memaudit plan` command that gives those sizes. */
+  planCommand: string;
   /** Whether the DP noise was seeded (--seed): a seeded guarantee cannot stand in under the default policy. */
   seededNoise: boolean;
   runs: DemoRun[];
@@ -97,7 +99,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     auditLog: join(outDir, 'audit-log.jsonl'),
   };
   const stages = 3 + plan.runs.length * 2;
-  const audit = plan.audit;
+  const sizes = plan.audit;
   let stage = 0;
   const step = (what: string) => progress.log(`[${++stage}/${stages}] ${what}`);
 
@@ -108,10 +110,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   step(`synthesizing ${plan.notes} clinical notes (nothing in them is real)`);
   await writeSyntheticNotes(paths.notes, plan.notes, rng.fork('synth'));
 
-  const perCount = plan.repetitions.map((r) => audit.canaries[String(r)]!);
-  const canaryCount = perCount.reduce((a, b) => a + b, 0) + audit.references;
+  const perCount = plan.repetitions.map((r) => sizes.canaries[String(r)]!);
+  const canaryCount = perCount.reduce((a, b) => a + b, 0) + sizes.references;
   step(
-    `drawing ${canaryCount} ${plan.pack} canaries: ${plan.repetitions.map((r, i) => `${perCount[i]} inserted ${r}x`).join(', ')}, ${audit.references} kept out as references; ${plan.holdout} notes withheld as non-members`,
+    `drawing ${canaryCount} ${plan.pack} canaries: ${plan.repetitions.map((r, i) => `${perCount[i]} inserted ${r}x`).join(', ')}, ${sizes.references} kept out as references; ${plan.holdout} notes withheld as non-members`,
   );
   const set = generateCanaries(loadPack(plan.pack), { count: canaryCount, rng: rng.fork('canaries') });
   writeCanarySet(paths.canaries, set);
@@ -119,7 +121,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     data: paths.notes,
     canaries: set,
     repetitions: plan.repetitions,
-    references: audit.references,
+    references: sizes.references,
     holdout: plan.holdout,
     out: paths.train,
     manifest: paths.manifest,
@@ -163,7 +165,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     manifest: paths.manifest,
     notes: plan.notes,
     holdout: plan.holdout,
-    plan: audit,
+    plan: sizes,
+    planCommand: demoPlanCommand,
     seededNoise: options.seed !== undefined,
     runs,
   };

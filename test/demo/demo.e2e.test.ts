@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { demoAuditPlan } from '../../src/demo/plan.js';
+import { demoAuditPlan, demoPlanCommand } from '../../src/demo/plan.js';
 import { humanSummary } from '../../src/cli/demo.js';
 import type { DemoResult } from '../../src/demo/run.js';
 
@@ -89,6 +89,7 @@ describe('memaudit demo --quick', () => {
     expect(summary).toContain(`a holdout of ${plan.holdout} real records (this run withheld ${demo.holdout})`);
     expect(summary).toContain('DP noise from the CSPRNG');
     expect(summary).toContain('run `npx memaudit demo` (without --quick or --seed)');
+    expect(summary).toContain(`\`${demoPlanCommand}\` gives`);
   });
 
   it('signs the training provenance with the demo key and the audit trusts it', async () => {

@@ -3,8 +3,9 @@
  * planted count and membership by theorem, and its notes hold plan's holdout plus members.
  */
 import { describe, expect, it } from 'vitest';
-import { demoAuditPlan, demoDelta, demoFullNotes, demoPlan, demoRepetitions, demoTargetEpsilon } from '../../src/demo/plan.js';
+import { demoAuditPlan, demoDelta, demoFullNotes, demoPlan, demoPlanCommand, demoRepetitions, demoTargetEpsilon } from '../../src/demo/plan.js';
 import { defaultPolicy } from '../../src/policy/load.js';
+import { runCli } from '../helpers/cli.js';
 
 describe('demo plan', () => {
   const full = demoPlan(false);
@@ -25,5 +26,14 @@ describe('demo plan', () => {
     expect(quick.audit).toEqual(full.audit);
     expect(quick.holdout).toBeLessThan(full.audit.holdout);
     expect(quick.notes).toBeGreaterThan(quick.holdout);
+  });
+
+  it('the plan command the demo prints runs as printed and gives the sizes it plants', async () => {
+    const [npx, memaudit, ...args] = demoPlanCommand.split(' ');
+    expect([npx, memaudit]).toEqual(['npx', 'memaudit']);
+    const r = await runCli([...args, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { commands: _commands, ...sizes } = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(sizes).toEqual(JSON.parse(JSON.stringify(demoAuditPlan())));
   });
 });
