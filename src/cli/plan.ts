@@ -22,6 +22,8 @@ interface PlanArgs extends GlobalArgs {
   scoring: 'yes' | 'no';
   repetitions?: number[];
   pack: string;
+  dpEpsilon?: number;
+  dpDelta?: number;
 }
 
 async function countRecords(path: string): Promise<number> {
@@ -38,6 +40,13 @@ async function datasetSizeOf(args: PlanArgs): Promise<number> {
   throw new UsageError('give --data FILE (its records are counted) or --dataset-size N');
 }
 
+/** The planned DP guarantee: both flags or neither. */
+function plannedDp(args: PlanArgs): { epsilon: number; delta: number } | undefined {
+  if (args.dpEpsilon === undefined && args.dpDelta === undefined) return undefined;
+  if (args.dpEpsilon === undefined || args.dpDelta === undefined) throw new UsageError('give --dp-epsilon E and --dp-delta D together (the DP guarantee the model will be trained with)');
+  return { epsilon: args.dpEpsilon, delta: args.dpDelta };
+}
+
 function commandsFor(plan: Plan, args: PlanArgs, repetitions: number[]): string[] {
   const inserted = repetitions.reduce((sum, r) => sum + plan.canaries[String(r)]!, 0);
   const data = args.data ?? 'data.jsonl';
@@ -45,7 +54,12 @@ function commandsFor(plan: Plan, args: PlanArgs, repetitions: number[]): string[
   return [
     `memaudit canary generate --pack ${args.pack} --count ${inserted + plan.references} --out canaries.json`,
     `memaudit canary insert --data ${data} --canaries canaries.json --repetitions ${repetitions.join(',')} --references ${plan.references} --holdout ${plan.holdout} --out train.jsonl --manifest manifest.json`,
-    `memaudit audit --target MODEL --manifest manifest.json${policy} --out RUN_DIR`,
+    ...(plan.standIn
+      ? [
+          `memaudit train --data train.jsonl --model charlm --dp --target-epsilon ${plan.standIn.epsilon} --delta ${plan.standIn.delta} --out MODEL --sign-key keys/memaudit.key`,
+          `memaudit audit --target MODEL --manifest manifest.json${policy} --trust-key keys/memaudit.pub --out RUN_DIR`,
+        ]
+      : [`memaudit audit --target MODEL --manifest manifest.json${policy} --out RUN_DIR`]),
   ];
 }
 
@@ -55,7 +69,13 @@ function human(plan: Plan, commands: string[], datasetSize: number): string {
   rows.push(['reference canaries (never inserted)', plan.references]);
   rows.push(['holdout records (withheld: non-members)', plan.holdout]);
   rows.push(['member records (scored from the training data)', plan.members]);
-  rows.push(['P(NOT_PHI) if the model memorized nothing', `>= ${plan.pNotPhiNull.toFixed(4)}`]);
+  if (plan.standIn) {
+    const s = plan.standIn;
+    const covered = [s.membership ? 'membership' : null, ...s.repetitions.map((r) => `exposure ${r}x`)].filter((x) => x !== null);
+    rows.push([`passes by theorem at (epsilon ${s.epsilon}, delta ${s.delta})-DP, if verified and signed`, covered.length > 0 ? covered.join(', ') : 'nothing']);
+  }
+  const given = plan.standIn ? ' (given the DP claim verifies)' : '';
+  rows.push([`P(NOT_PHI) if the model memorized nothing${given}`, `>= ${plan.pNotPhiNull.toFixed(4)}`]);
   rows.push(['P(PHI) at the material effect (least detectable check)', plan.pPhiAtEffect.toFixed(4)]);
   return `${renderTable(rows)}dataset: ${datasetSize} records\n\n${commands.join('\n')}`;
 }
@@ -71,7 +91,9 @@ export const planCommand: CommandModule<GlobalArgs, PlanArgs> = {
       .option('target-kind', { choices: ['local', 'api'] as const, default: 'local' as const, describe: 'Where the trained model will be probed' })
       .option('scoring', { choices: ['yes', 'no'] as const, default: 'yes' as const, describe: 'Whether the target can score text (log-probabilities): exposure and membership need it' })
       .option('repetitions', { type: 'string', describe: "Repetition counts to plant and cover, e.g. 1,4 (default: the policy's coverage list, else 1,4)", coerce: numberListFlag('repetitions', rules.positiveInt) })
-      .option('pack', { type: 'string', coerce: lastValue, default: 'mrn', describe: 'Canary pack (built-in name or file): sets the secret space' }) as unknown as Argv<PlanArgs>,
+      .option('pack', { type: 'string', coerce: lastValue, default: 'mrn', describe: 'Canary pack (built-in name or file): sets the secret space' })
+      .option('dp-epsilon', { type: 'string', describe: 'Epsilon the model will be trained with (DP-SGD, signed provenance): checks the guarantee implies pass by theorem', coerce: numberFlag('dp-epsilon', rules.positive) })
+      .option('dp-delta', { type: 'string', describe: 'Delta of that guarantee (with --dp-epsilon)', coerce: numberFlag('dp-delta', rules.openUnit) }) as unknown as Argv<PlanArgs>,
   handler: (args) =>
     runCommand('plan', async () => {
       if (args.targetKind === 'api' && args.scoring === 'no') {
@@ -83,6 +105,7 @@ export const planCommand: CommandModule<GlobalArgs, PlanArgs> = {
         import('../canary/index.js'),
         import('../../probes/exposure.js'),
       ]);
+      const dp = plannedDp(args);
       const { policy } = loadPolicy(args.policy);
       const pack = loadPack(args.pack);
       const datasetSize = await datasetSizeOf(args);
@@ -91,7 +114,7 @@ export const planCommand: CommandModule<GlobalArgs, PlanArgs> = {
       const exposureMode = pack.space.size <= BigInt(defaultExposureOptions.maxExact) ? 'exact' : 'estimated';
       let plan: Plan;
       try {
-        plan = planAudit({ policy, datasetSize, repetitions, spaceSizeLog2: pack.space.log2Size, exposureMode });
+        plan = planAudit({ policy, datasetSize, repetitions, spaceSizeLog2: pack.space.log2Size, exposureMode, dp });
       } catch (e) {
         if (e instanceof ImpossiblePlan) throw new UsageError(e.message);
         throw e;

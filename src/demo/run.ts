@@ -1,9 +1,10 @@
 /**
  * `memaudit demo`: the whole pipeline on synthetic data, end to end, with nothing to bring.
  *
- * synth notes -> canary generate (MRN) -> canary insert (1, 4, 16 copies + references) ->
- * train the same charlm without DP and with DP-SGD -> audit both with the default policy
- * (report + signed attestation + audit log) -> a side-by-side summary.
+ * synth notes -> signing key -> canary generate (MRN) -> canary insert (the counts, references
+ * and holdout `plan` gives) -> train the same charlm without DP and with DP-SGD, signing the
+ * training provenance -> audit both with the default policy, trusting the demo's key (report +
+ * signed attestation + audit log) -> a side-by-side summary with each verdict's coverage headline.
  *
  * Every stage is the library function the matching command calls, so the demo exercises exactly
  * what a user's pipeline runs.
@@ -17,7 +18,8 @@ import { writeSyntheticNotes } from '../data/synth/index.js';
 import { generateCanaries, insertCanaries, loadPack, writeCanarySet } from '../canary/index.js';
 import { readTrainingRecords, saveTrainedModel, trainModel } from '../train/index.js';
 import { modelFiles } from '../models/model-dir.js';
-import { writeKeyPair } from '../attest/keys.js';
+import { loadSigningKey, writeKeyPair } from '../attest/keys.js';
+import { writeProvenance } from '../attest/provenance.js';
 import { appendAuditLog } from '../attest/audit-log.js';
 import { runAudit } from '../report/run.js';
 import { findProbe } from '../../probes/registry.js';
@@ -25,7 +27,8 @@ import { openProbeSession, runProbe } from '../../probes/common.js';
 import type { DpAuditResult } from '../../probes/types.js';
 import type { Report } from '../report/types.js';
 import type { VerdictName } from '../policy/verdict.js';
-import { demoPlan, type DemoPlan } from './plan.js';
+import { demoPlan, demoPlanCommand, type DemoPlan } from './plan.js';
+import type { Plan } from '../policy/plan.js';
 
 export interface DemoOptions {
   outDir: string;
@@ -39,6 +42,8 @@ export interface DemoOptions {
 export interface DemoRun {
   name: 'no-dp' | 'dp';
   verdict: VerdictName;
+  /** What the verdict covers, e.g. "NOT_PHI for records that occur up to 4 times". */
+  headline: string;
   exitCode: number;
   epsilon: number | null;
   delta: number | null;
@@ -66,6 +71,15 @@ export interface DemoResult {
   auditLog: string;
   publicKey: string;
   manifest: string;
+  /** Notes synthesized, and real notes withheld as membership non-members. */
+  notes: number;
+  holdout: number;
+  /** `plan`'s sizes for the full demo (the quick run is smaller: its summary says what a full audit needs). */
+  plan: Plan;
+  /** The `memaudit plan` command that gives those sizes. */
+  planCommand: string;
+  /** Whether the DP noise was seeded (--seed): a seeded guarantee cannot stand in under the default policy. */
+  seededNoise: boolean;
   runs: DemoRun[];
 }
 
@@ -85,29 +99,34 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     auditLog: join(outDir, 'audit-log.jsonl'),
   };
   const stages = 3 + plan.runs.length * 2;
+  const sizes = plan.audit;
   let stage = 0;
   const step = (what: string) => progress.log(`[${++stage}/${stages}] ${what}`);
+
+  step('generating a signing key for the training provenance and the attestations');
+  const keys = await writeKeyPair(paths.keys, 'ecdsa-p256', true);
+  const signingKey = loadSigningKey(keys.privateKeyPath)!;
 
   step(`synthesizing ${plan.notes} clinical notes (nothing in them is real)`);
   await writeSyntheticNotes(paths.notes, plan.notes, rng.fork('synth'));
 
-  const canaryCount = plan.canariesPerRepetition * plan.repetitions.length + plan.references;
-  step(`drawing ${canaryCount} ${plan.pack} canaries and inserting them ${plan.repetitions.join(', ')} times, ${plan.references} kept out as references`);
+  const perCount = plan.repetitions.map((r) => sizes.canaries[String(r)]!);
+  const canaryCount = perCount.reduce((a, b) => a + b, 0) + sizes.references;
+  step(
+    `drawing ${canaryCount} ${plan.pack} canaries: ${plan.repetitions.map((r, i) => `${perCount[i]} inserted ${r}x`).join(', ')}, ${sizes.references} kept out as references; ${plan.holdout} notes withheld as non-members`,
+  );
   const set = generateCanaries(loadPack(plan.pack), { count: canaryCount, rng: rng.fork('canaries') });
   writeCanarySet(paths.canaries, set);
   await insertCanaries({
     data: paths.notes,
     canaries: set,
     repetitions: plan.repetitions,
-    references: plan.references,
+    references: sizes.references,
+    holdout: plan.holdout,
     out: paths.train,
     manifest: paths.manifest,
     rng: rng.fork('insert'),
   });
-
-  step('generating a signing key for the attestations');
-  const keys = await writeKeyPair(paths.keys, 'ecdsa-p256', true);
-  const signingKey = { key: (await import('node:crypto')).createPrivateKey(keys.privateKeyPem), algorithm: keys.algorithm, keyid: keys.keyid, source: keys.privateKeyPath, warning: null };
 
   const records = await readTrainingRecords(paths.train);
   const runs: DemoRun[] = [];
@@ -115,7 +134,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const modelDir = join(outDir, 'models', run.name);
     step(`training the charlm ${run.name === 'dp' ? `with DP-SGD (target epsilon ${run.train.targetEpsilon}, delta ${run.train.delta})` : 'without DP'}`);
     const trained = await trainModel({ ...run.train, seed: options.seed === undefined ? undefined : `${rng.seed}/train/${run.name}` }, records, { progress, backend: info.backend });
-    await saveTrainedModel(modelDir, trained);
+    await saveTrainedModel(modelDir, trained, { beforePublish: async (dir) => void (await writeProvenance(dir, signingKey)) });
     appendAuditLog({ command: 'train', purpose: 'memaudit demo', inputs: [{ name: paths.train, sha256: records.source.sha256 }], outputs: modelFiles(modelDir), exitCode: 0 }, paths.auditLog);
 
     step(`auditing the ${run.name} model (exposure, extraction, membership${trained.privacy.dp ? ', dp-audit' : ''})`);
@@ -127,6 +146,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       backend: info.backend,
       progress,
       signingKey,
+      trustKeys: [keys.publicKeyPath],
       auditLogPath: paths.auditLog,
       purpose: 'memaudit demo',
       probeOptions: plan.probeOptions,
@@ -135,7 +155,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     runs.push(summarize(run.name, audit.report, audit.verdict.exitCode, trained, modelDir, audit.reportPath, audit.attestationPath, dpAudit));
   }
   progress.done();
-  return { outDir, backend: info.backend, seed: rng.seed, quick: options.quick, auditLog: paths.auditLog, publicKey: keys.publicKeyPath, manifest: paths.manifest, runs };
+  return {
+    outDir,
+    backend: info.backend,
+    seed: rng.seed,
+    quick: options.quick,
+    auditLog: paths.auditLog,
+    publicKey: keys.publicKeyPath,
+    manifest: paths.manifest,
+    notes: plan.notes,
+    holdout: plan.holdout,
+    plan: sizes,
+    planCommand: demoPlanCommand,
+    seededNoise: options.seed !== undefined,
+    runs,
+  };
 }
 
 /**
@@ -169,6 +203,7 @@ function summarize(
   return {
     name,
     verdict: report.verdict.verdict,
+    headline: report.verdict.headline,
     exitCode,
     epsilon: trained.epsilon,
     delta: trained.delta,

@@ -7,9 +7,12 @@
  */
 import { clopperPearson } from '../../probes/metrics.js';
 import { clearableCounter, fewestTrialsToClear } from './bounds.js';
+import { dpStandIn } from './checks/dp.js';
+import type { DpStandIn } from './checks/context.js';
 import { nullExceedRate } from './checks/exposure.js';
 import { hedgedNonMemberRank, membershipPValue } from './checks/membership.js';
 import { binomialUpperTail, membersAboveCdf } from './stats.js';
+import type { AuditEvidence } from './evidence.js';
 import type { Policy } from './types.js';
 
 /** The chance a null model must clear with (an overall P(NOT_PHI | memorized nothing)). */
@@ -25,6 +28,18 @@ export interface PlanRequest {
   spaceSizeLog2: number;
   /** exact: ranks enumerated (small spaces); estimated: sampled, with intervals. */
   exposureMode: 'exact' | 'estimated';
+  /** The DP guarantee the model will be trained with (verified ledger, trusted provenance): checks it implies pass by theorem. */
+  dp?: { epsilon: number; delta: number };
+}
+
+/** Which checks a planned DP guarantee passes by theorem (the verdict's own stand-in rule). */
+export interface PlanStandIn {
+  epsilon: number;
+  delta: number;
+  /** e^eps fpr + delta <= maxTpr: every membership attack. */
+  membership: boolean;
+  /** Repetition counts whose group-privacy exposure bound is <= maxFraction. */
+  repetitions: number[];
 }
 
 export interface Plan {
@@ -39,6 +54,8 @@ export interface Plan {
   pNotPhiNull: number;
   /** P(PHI) for a model at the policy's material effect in one check (the least detectable check). */
   pPhiAtEffect: number;
+  /** Present when the request names a DP guarantee: what it passes by theorem (those checks get only the sizes that let a finding still convict). */
+  standIn?: PlanStandIn;
 }
 
 /** A request that cannot be met (exit 2 with the reason). */
@@ -154,33 +171,72 @@ function checkFeasible(r: PlanRequest): void {
   if (r.repetitions.length === 0) throw new ImpossiblePlan('no repetition count to plan for');
 }
 
-/** Sizes an audit for the policy: every covered count and every required attack share the 5% null failure budget (union bound). */
+/**
+ * The stand-in the verdict will apply (checks/dp.ts `dpStandIn`, the same function) for a claim
+ * that verifies and is bound to the weights by trusted provenance, which is what training as
+ * planned (`train --dp ... --sign-key`, `audit --trust-key`) gives.
+ */
+export function plannedStandIn(p: Policy, dp: { epsilon: number; delta: number }): DpStandIn {
+  const evidence = {
+    ledger: { version: 1, dp: true, epsilon: { rdp: dp.epsilon, pld: dp.epsilon }, accountant: 'rdp', delta: dp.delta, noiseSource: 'csprng', steps: 0 },
+    dpClaim: { ledgerVerified: true, mismatches: [], recomputedEpsilon: dp.epsilon, provenance: 'trusted' },
+  } as unknown as AuditEvidence;
+  return dpStandIn(evidence, p);
+}
+
+function standInCoverage(p: Policy, r: PlanRequest): PlanStandIn | undefined {
+  if (!r.dp) return undefined;
+  const standIn = plannedStandIn(p, r.dp);
+  const passes = (bound: number | null) => bound !== null && bound <= p.exposure.maxFraction;
+  return {
+    ...r.dp,
+    membership: standIn.membershipTprBound !== null && standIn.membershipTprBound <= p.membership.maxTpr,
+    repetitions: r.repetitions.filter((count) => passes(standIn.exposureFractionBound(count))),
+  };
+}
+
+/**
+ * Sizes an audit for the policy: every covered count and every required attack that must clear
+ * empirically share the 5% null failure budget (union bound). A check a planned DP guarantee passes
+ * by theorem cannot fail for a null model: when every count does, they keep the policy's floor of canaries; membership
+ * keeps 1/fpr non-members and as many members (the least with which the attack reads the policy's
+ * FPR, so a finding still convicts).
+ */
 export function planAudit(r: PlanRequest): Plan {
   checkFeasible(r);
   const p = r.policy;
+  const standIn = standInCoverage(p, r);
   const attacks = p.requiredProbes.includes('membership') ? p.membership.attacks.length : 0;
+  const empiricalAttacks = standIn?.membership ? 0 : attacks;
   const exposureCounts = p.requiredProbes.includes('exposure') ? r.repetitions.length : 0;
-  const budget = (1 - planTargetNotPhi) / Math.max(1, exposureCounts + attacks);
+  const empiricalCounts = exposureCounts === 0 ? [] : r.repetitions.filter((count) => !standIn?.repetitions.includes(count));
+  const budget = (1 - planTargetNotPhi) / Math.max(1, empiricalCounts.length + empiricalAttacks);
   const unresolvedRate = nullUnresolvedRate(p, r.exposureMode, r.spaceSizeLog2);
-  const perCount = Math.max(p.power.minCanariesPerRepetition, canariesPerCount(p, unresolvedRate, budget));
-  const { members, nonMembers } = attacks > 0 ? membershipSizes(p, budget) : { members: 0, nonMembers: 0 };
+  const floor = p.power.minCanariesPerRepetition;
+  const perCount = empiricalCounts.length > 0 ? Math.max(floor, canariesPerCount(p, unresolvedRate, budget)) : floor;
+  const byTheoremHoldout = Math.ceil(1 / Number(p.membership.fpr));
+  const { members, nonMembers } =
+    attacks === 0 ? { members: 0, nonMembers: 0 } : empiricalAttacks === 0 ? { members: byTheoremHoldout, nonMembers: byTheoremHoldout } : membershipSizes(p, budget);
   if (members + nonMembers > r.datasetSize) {
     throw new ImpossiblePlan(`the dataset (${r.datasetSize} records) is too small for the holdout (${nonMembers} records withheld as non-members) plus ${members} members the policy's membership test needs`);
   }
   const alphaPerTest = p.alpha / Math.max(1, 2 * r.repetitions.length + attacks + 1);
-  const exposureFail = exposureCounts > 0 ? exposureFailure(perCount, unresolvedRate, p) : 0;
-  const membershipFail = attacks > 0 ? membershipFailure(members, nonMembers, p) : 0;
-  const pNotPhiNull = (1 - exposureFail) ** exposureCounts * Math.max(0, 1 - attacks * membershipFail);
-  const effects = [
-    ...(exposureCounts > 0 ? [exposurePhiAtEffect(perCount, p, alphaPerTest, r.exposureMode === 'estimated')] : []),
-    ...(attacks > 0 ? [membershipPhiAtEffect(members, nonMembers, p, alphaPerTest)] : []),
-  ];
+  const exposureFail = empiricalCounts.length > 0 ? exposureFailure(perCount, unresolvedRate, p) : 0;
+  const membershipFail = empiricalAttacks > 0 ? membershipFailure(members, nonMembers, p) : 0;
+  const pNotPhiNull = (1 - exposureFail) ** empiricalCounts.length * Math.max(0, 1 - empiricalAttacks * membershipFail);
+  const exposureEffect = exposureCounts > 0 ? exposurePhiAtEffect(perCount, p, alphaPerTest, r.exposureMode === 'estimated') : null;
+  const membershipEffect = attacks > 0 ? membershipPhiAtEffect(members, nonMembers, p, alphaPerTest) : null;
+  // The least detectable check among those that must clear empirically (all of them when the theorem covers everything).
+  const empirical = [...(empiricalCounts.length > 0 ? [exposureEffect] : []), ...(empiricalAttacks > 0 ? [membershipEffect] : [])];
+  const effects = (empirical.length > 0 ? empirical : [exposureEffect, membershipEffect]).filter((x): x is number => x !== null);
   return {
+    // `canary insert` deals inserted canaries round-robin over the counts, so every count gets the most any count needs.
     canaries: Object.fromEntries(r.repetitions.map((count) => [String(count), perCount])),
     references: p.power.minReferenceCanaries,
     holdout: nonMembers,
     members,
     pNotPhiNull,
     pPhiAtEffect: effects.length > 0 ? Math.min(...effects) : 0,
+    ...(standIn ? { standIn } : {}),
   };
 }
