@@ -1,5 +1,5 @@
 /**
- * Trainer benchmark (issue 5): for the charlm and the mlp at batch 256, in one run on one backend,
+ * Trainer benchmark: for the charlm and the mlp at batch 256, in one run on one backend,
  * DP step time / non-private step time (same forward code, same optimizer) and naive per-example
  * loop time / DP step time. Timings are interleaved (non-private, DP, non-private, DP, ...) and
  * the median of the per-pair ratios is reported, so load on a shared machine affects both sides.

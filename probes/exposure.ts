@@ -1,6 +1,6 @@
 /**
  * Exposure of every canary in a manifest (Carlini, Liu, Erlingsson, Kos, Song, "The Secret
- * Sharer", USENIX Security 2019; reference/probes.md 2.1):
+ * Sharer", USENIX Security 2019; docs/SCIENCE.md "Exposure intervals and adaptive sampling"):
  *
  *   exposure(s) = log2 |R| - log2 rank(s),   rank(s) = |{ r in R : Px(r) <= Px(s) }|
  *

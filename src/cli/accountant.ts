@@ -1,6 +1,6 @@
 /**
  * `memaudit accountant epsilon|noise`: the privacy accountants from the command line. Thin: parse
- * flags, call src/accounting, print (--json shape fixed by DESIGN.md / issue 3). The accountants
+ * flags, call src/accounting, print (--json shape: docs/FORMATS.md). The accountants
  * are imported by the handlers, so defining the flags (every other command, --help) stays cheap.
  */
 import type { Argv, CommandModule } from 'yargs';

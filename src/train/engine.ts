@@ -1,5 +1,5 @@
 /**
- * The per-example clipping engine (reference/dpsgd.md sections 6-8). It runs its own functional
+ * The per-example clipping engine (docs/ARCHITECTURE.md "Where a change goes"; Goodfellow 2015, Li et al. 2022 ghost clipping). It runs its own functional
  * forward pass over the model's layers (with the layers' own weights), taps every trainable
  * layer's pre-activation, and takes ONE tf.grads of L = sum_i loss_i: that gives every layer's
  * output gradient G while tfjs skips the weight gradients (not on a path from the taps). A tap is

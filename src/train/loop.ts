@@ -1,5 +1,5 @@
 /**
- * The DP-SGD loop (Abadi et al. 2016, with the details of reference/dpsgd.md section 7):
+ * The DP-SGD loop (Abadi et al. 2016, Poisson sampling and add/remove adjacency as in docs/SCIENCE.md):
  * each step Poisson-samples examples with probability q (empty batches still run), clips each
  * example's gradient to C (clipping engine), adds N(0, sigma^2 C^2) once to the clipped sum,
  * divides by the public expected batch size qN, and applies SGD / momentum / Adam. The ledger

@@ -1,6 +1,6 @@
 /**
  * KServe / Open Inference Protocol v2 classifier target (`kserve:URL#MODEL`):
- * `POST /v2/models/{name}/infer` (../shared/reference/interfaces.md A.7). The model's metadata
+ * `POST /v2/models/{name}/infer` (KServe Open Inference Protocol v2). The model's metadata
  * (`GET /v2/models/{name}`) names its inputs and outputs: one input takes the feature columns in an
  * order given by `--features`; several inputs are matched to features by name.
  */

@@ -2,8 +2,8 @@
  * OpenAI-compatible target (`openai:BASE_URL#MODEL`): OpenAI, vLLM, memaudit serve, and other
  * servers speaking `/v1/completions`.
  *
- * What the server supports is detected when the target opens (../shared/reference/interfaces.md
- * A.1-A.3, A.9): prompt scoring through `echo` + `logprobs` (max_tokens 0, else 1), or vLLM's
+ * What the server supports is detected when the target opens (OpenAI
+ * completions and chat APIs, vLLM's extensions): prompt scoring through `echo` + `logprobs` (max_tokens 0, else 1), or vLLM's
  * `prompt_logprobs`; generation through completions, else chat. A response without logprobs means
  * "unsupported", never a score of zero. The first echoed token has no conditional log-probability
  * (null) and is left out.

@@ -4,7 +4,7 @@
  * Prompt scoring uses `decoder_input_details` (prefill log-probabilities). TGI v3 returns them only
  * when started with `--enable-prefill-logprobs`; otherwise `prefill` comes back silently empty, which
  * is detected at open and reported as "cannot score text", never as a score of zero
- * (../shared/reference/interfaces.md A.4). `max_new_tokens` must be at least 1, so one token is
+ * (text-generation-inference's /generate with decoder_input_details). `max_new_tokens` must be at least 1, so one token is
  * generated and ignored.
  */
 import { InputError } from '../../core/errors.js';

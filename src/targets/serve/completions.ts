@@ -1,6 +1,6 @@
 /**
  * The OpenAI legacy completions API (`POST /v1/completions`) over a local LM target: request
- * validation and response shapes (../shared/reference/interfaces.md A.1, with vLLM's `top_k`,
+ * validation and response shapes (OpenAI completions API, with vLLM's `top_k`,
  * `use_beam_search` and `best_of` extensions).
  *
  * Unlike hosted models, memaudit's char LM scores the first character too (its context is the
